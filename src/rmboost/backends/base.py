@@ -1,0 +1,100 @@
+"""The backend protocol: one async method that takes chat requests and returns completions.
+
+A backend knows nothing of caching, methods or files: the `LLM` client (`llm.py`) adds the request
+cache and the accounting on top, and the engine adds concurrency. New backends are new modules,
+registered by name in `backends/__init__.py`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One chat completion to make. `stage` says which step of a method asks (y1, y2, judge, ...):
+    it is for accounting, logs and the fake backend, and is not part of the cache key."""
+
+    messages: tuple[tuple[tuple[str, str], ...], ...]
+    max_tokens: int = 256
+    temperature: float = 0.7
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+    logprobs: int | None = None
+    stage: str = ""
+
+    @staticmethod
+    def of(messages: Sequence[Message], **params: Any) -> ChatRequest:
+        frozen = tuple(tuple(sorted((str(k), str(v)) for k, v in m.items())) for m in messages)
+        if "stop" in params and params["stop"] is not None:
+            params["stop"] = tuple(params["stop"])
+        return ChatRequest(messages=frozen, **params)
+
+    @property
+    def message_dicts(self) -> list[Message]:
+        return [dict(m) for m in self.messages]
+
+    def params(self) -> dict[str, Any]:
+        """The sampling parameters, as they go into the cache key and the output metadata."""
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "stop": list(self.stop),
+            "logprobs": self.logprobs,
+        }
+
+
+@dataclass(slots=True)
+class Completion:
+    text: str
+    finish_reason: str = "stop"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    # One dict per generated token, {token: logprob} of the top alternatives, when asked for.
+    top_logprobs: list[dict[str, float]] | None = None
+    cached: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class BackendError(Exception):
+    """A request that failed. `retryable` errors may succeed if sent again (rate limits, 5xx,
+    dropped connections); the others (bad request, prompt too long) will not."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Backend(ABC):
+    """Subclasses set `name` and `model` and implement `complete`."""
+
+    name: str = "backend"
+    model: str = ""
+    # Requests the backend can usefully run at once; the engine never exceeds --concurrency anyway.
+    max_parallel: int = 64
+    # Context window in tokens, when known: lets the engine reject an over-long prompt up front.
+    context_length: int | None = None
+
+    @abstractmethod
+    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        """Complete every request, in order. Raise `BackendError` when a request fails."""
+
+    def count_tokens(self, messages: Sequence[Message]) -> int | None:
+        """Tokens the prompt takes, when the backend can tell without a request."""
+        return None
+
+    async def aclose(self) -> None:
+        """Release connections, threads or models."""
+
+    def describe(self) -> dict[str, Any]:
+        """What identifies this backend's answers; goes into the cache key and the pair metadata."""
+        return {"backend": self.name, "model": self.model}

@@ -1,0 +1,86 @@
+"""A deterministic offline backend for tests and dry runs.
+
+Answers are a pure function of the request (messages, seed, temperature), shaped by the request's
+`stage` so that every method's parser gets something it understands. Tests can instead pass
+`replies` (a queue of canned texts, consumed in order) or `responder` (a function of the request),
+and read `history` for the requests received. `delay` (seconds) makes it slow enough to interrupt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+
+from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
+
+WORDS = (
+    "the answer depends on which season of the show is meant and the passages name several candidates "
+    "including the first release date in nineteen ninety and a later remake with a different cast"
+).split()
+
+
+def request_hash(request: ChatRequest) -> str:
+    blob = json.dumps([request.messages, request.seed, request.temperature], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def default_reply(request: ChatRequest) -> str:
+    h = request_hash(request)
+    n = 8 + int(h[:2], 16) % 24
+    start = int(h[2:4], 16) % len(WORDS)
+    body = " ".join(WORDS[(start + i) % len(WORDS)] for i in range(n))
+    tag = h[:8]
+    if request.stage == "y2":
+        return f"<response>Revised answer {tag}: {body}.</response>"
+    if request.stage.startswith("judge"):
+        return f"Both have merits. Verdict: {'A' if int(h[4], 16) % 2 == 0 else 'B'}"
+    if request.stage.startswith("score"):
+        return f"Score: {1 + int(h[5:7], 16) % 10}"
+    return f"Answer {tag}: {body}."
+
+
+class FakeBackend(Backend):
+    name = "fake"
+
+    def __init__(
+        self,
+        model: str = "fake",
+        replies: Iterable[str] | None = None,
+        responder: Callable[[ChatRequest], str] | None = None,
+        delay: float | str = 0.0,
+        context_length: int | str | None = None,
+        **_: object,
+    ) -> None:
+        self.model = model
+        self._replies = deque(replies) if replies is not None else None
+        self._responder = responder or default_reply
+        self.delay = float(delay)
+        self.context_length = int(context_length) if context_length is not None else None
+        self.history: list[ChatRequest] = []
+
+    def count_tokens(self, messages: Sequence[dict[str, str]]) -> int:
+        return sum(len(m.get("content", "").split()) + 4 for m in messages)
+
+    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        out = []
+        for request in requests:
+            self.history.append(request)
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            if self._replies is not None:
+                if not self._replies:
+                    raise BackendError("fake backend: no canned replies left")
+                text = self._replies.popleft()
+            else:
+                text = self._responder(request)
+            out.append(
+                Completion(
+                    text=text,
+                    prompt_tokens=self.count_tokens(request.message_dicts),
+                    completion_tokens=len(text.split()),
+                )
+            )
+        return out

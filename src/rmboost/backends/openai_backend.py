@@ -1,0 +1,177 @@
+"""Any OpenAI-compatible chat server (vLLM, llama.cpp server, TGI, Ollama, OpenAI) through the
+`openai` async client.
+
+Retries are done here, not by the client (its own are switched off), so that the policy is one we
+can test: exponential backoff with full jitter, at least the server's Retry-After on 429/503,
+retry on 408/409/429/5xx, dropped connections, timeouts, malformed bodies and empty `choices`.
+The API key comes from the `api_key` argument or OPENAI_API_KEY and is never part of
+`describe()`, so it never reaches the cache, the pair metadata or a summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import os
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
+
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def public_url(url: str) -> str:
+    """The URL without any user:password part."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class OpenAIBackend(Backend):
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str = "",
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | str = 120.0,
+        max_retries: int | str = 6,
+        backoff_base: float | str = 0.5,
+        backoff_max: float | str = 30.0,
+        max_parallel: int | str = 64,
+        **_: object,
+    ) -> None:
+        import openai
+
+        self._openai = openai
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        self.model = model
+        self.max_retries = int(max_retries)
+        self.backoff_base = float(backoff_base)
+        self.backoff_max = float(backoff_max)
+        self.max_parallel = int(max_parallel)
+        self.client = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
+            timeout=float(timeout),
+            max_retries=0,
+        )
+        self._model_lock = asyncio.Lock()
+        self.retries = 0
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": self.model, "base_url": public_url(self.base_url)}
+
+    async def _resolve_model(self) -> str:
+        """With no --model, use the server's first model (llama.cpp and vLLM serve exactly one)."""
+        if self.model:
+            return self.model
+        async with self._model_lock:
+            if not self.model:
+                try:
+                    models = await self.client.models.list()
+                except self._openai.OpenAIError as e:
+                    raise BackendError(f"no --model given and listing the server's models failed: {e}") from e
+                if not models.data:
+                    raise BackendError("no --model given and the server lists no models")
+                self.model = models.data[0].id
+        return self.model
+
+    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        return list(await asyncio.gather(*(self._complete_one(r) for r in requests)))
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        wait = random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
+        return max(wait, retry_after or 0.0)
+
+    async def _complete_one(self, request: ChatRequest) -> Completion:
+        model = await self._resolve_model()
+        last: BackendError | None = None
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await self._send(model, request)
+            except BackendError as e:
+                if not e.retryable:
+                    raise
+                last = e
+            if attempt < self.max_retries:
+                self.retries += 1
+                await asyncio.sleep(self.backoff(attempt, last.retry_after))
+        assert last is not None
+        raise BackendError(f"gave up after {self.max_retries + 1} attempts: {last}", retryable=True)
+
+    async def _send(self, model: str, request: ChatRequest) -> Completion:
+        o = self._openai
+        kwargs: dict[str, Any] = {
+            "model": model,
+            "messages": request.message_dicts,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+        }
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        if request.logprobs:
+            kwargs["logprobs"] = True
+            kwargs["top_logprobs"] = request.logprobs
+        try:
+            response = await self.client.chat.completions.create(**kwargs)
+        except o.APIStatusError as e:
+            status = e.status_code
+            retry_after = parse_retry_after(e.response.headers.get("retry-after"))
+            raise BackendError(f"HTTP {status}: {str(e.message)[:300]}", retryable=status in RETRY_STATUS,
+                               retry_after=retry_after) from e
+        except (o.APIConnectionError, o.APIResponseValidationError) as e:  # timeouts are connection errors
+            raise BackendError(f"{type(e).__name__}: {e}", retryable=True) from e
+        except ValueError as e:  # a body that is not JSON
+            raise BackendError(f"malformed response: {e}", retryable=True) from e
+        choices = getattr(response, "choices", None)
+        if not choices:
+            raise BackendError("response has no choices", retryable=True)
+        choice = choices[0]
+        message = getattr(choice, "message", None)
+        text = getattr(message, "content", None)
+        if not isinstance(text, str):
+            raise BackendError("response has no message content", retryable=True)
+        usage = getattr(response, "usage", None)
+        return Completion(
+            text=text,
+            finish_reason=str(getattr(choice, "finish_reason", None) or "stop"),
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            top_logprobs=_top_logprobs(choice),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def _top_logprobs(choice: Any) -> list[dict[str, float]] | None:
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content:
+        return None
+    return [{alt.token: float(alt.logprob) for alt in (tok.top_logprobs or [])} or {tok.token: float(tok.logprob)}
+            for tok in content]

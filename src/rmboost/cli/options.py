@@ -1,0 +1,59 @@
+"""Turn a config dataclass into argparse options and back: one dataclass per command, whose fields
+carry their help text (`field(metadata={"help": ...})`), as TRL does."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip or f.metadata.get("cli") is False:
+            continue
+        kind = hints[f.name]
+        help_text = f.metadata.get("help", "")
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            default = f.default_factory()  # type: ignore[misc]
+        kwargs: dict[str, Any] = {"dest": f.name, "help": f"{help_text} (default: {default})"}
+        choices = f.metadata.get("choices")
+        if choices:
+            kwargs["choices"] = choices
+        origin = typing.get_origin(kind)
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        base = args[0] if origin in (typing.Union, types.UnionType) and len(args) == 1 else kind
+        if base is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+            kwargs["default"] = default
+        elif typing.get_origin(base) is list:
+            kwargs["action"] = "append"
+            kwargs["default"] = None
+            kwargs["type"] = typing.get_args(base)[0]
+        else:
+            kwargs["type"] = base if base in (int, float, str) else str
+            kwargs["default"] = default
+        if f.metadata.get("required"):
+            kwargs["required"] = True
+        parser.add_argument(_flag(f.name), **kwargs)
+
+
+def from_args(cls: type[T], ns: argparse.Namespace, **overrides: Any) -> T:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if hasattr(ns, f.name):
+            v = getattr(ns, f.name)
+            if v is not None:
+                values[f.name] = v
+    values.update(overrides)
+    return cls(**values)

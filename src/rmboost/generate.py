@@ -1,0 +1,207 @@
+"""`generate`: turn a prompt file into a pair file with one method and one backend.
+
+This wires files to the engine: it takes the writer lock, repairs a torn tail, reads which ids a
+previous run finished, drops transient failures so they are tried again, builds the backend, the
+cache and the method from a `GenerateConfig`, runs the engine and writes the run summary.
+`generate()` is the sync wrapper of `agenerate()`; the CLI calls the former.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rmboost.backends import Backend, create_backend
+from rmboost.engine import EarlyStop, EngineStats, run_method
+from rmboost.errors import UserError
+from rmboost.llm import LLM
+from rmboost.methods import SamplingConfig, create_method
+from rmboost.pair_writer import (
+    JsonlAppender,
+    WriterLock,
+    finished_ids,
+    iter_jsonl,
+    output_paths,
+    repair_torn_tail,
+    write_parquet,
+)
+from rmboost.progress import Progress
+from rmboost.prompt_reader import read_prompts
+from rmboost.request_cache import RequestCache, default_cache_dir
+from rmboost.tasks import load_task
+
+
+@dataclass
+class GenerateConfig:
+    input: str = field(default="", metadata={"help": "prompt file: JSONL (one record per line) or .parquet", "required": True})
+    output: str = field(default="", metadata={"help": "pair file to write (appended to; a rerun resumes)", "required": True})
+    method: str = field(default="rmboost", metadata={"help": "how pairs are made", "choices": ["rmboost", "rlaif", "west-of-n", "rlcd"]})
+    backend: str = field(default="llamacpp", metadata={"help": "LLM backend: llamacpp (embedded SmolLM2), openai (any OpenAI-compatible server), vllm, fake"})
+    model: str | None = field(default=None, metadata={"help": "model name (openai/vllm) or GGUF path (llamacpp); default: the backend's own"})
+    base_url: str | None = field(default=None, metadata={"help": "server URL for --backend openai, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)"})
+    backend_arg: list[str] = field(default_factory=list, metadata={"help": "extra backend option KEY=VALUE, repeatable (e.g. n_ctx=4096, n_threads=2, timeout=60)"})
+    task: str = field(default="qa", metadata={"help": "task whose aspects and prompt layout to use", "choices": ["qa", "chat", "summarization"]})
+    aspects: str | None = field(default=None, metadata={"help": "YAML file replacing the task's aspects (and optionally its templates)"})
+    template: str | None = field(default=None, metadata={"help": "YAML file replacing the method's prompt templates"})
+    aspects_per_pair: int | None = field(default=None, metadata={"help": "aspects per RMBoost pair; default a random 1-3"})
+    length_control: bool = field(default=False, metadata={"help": "ask y2 to stay within 20%% of y1's length"})
+    n: int = field(default=4, metadata={"help": "West-of-N: samples per prompt"})
+    scorer: str = field(default="llm", metadata={"help": "West-of-N: 'llm' or a reward-model folder saved by rmboost train"})
+    keep_disagreements: bool = field(default=False, metadata={"help": "RLAIF: keep pairs whose two judge orders disagree (first order wins)"})
+    seed: int = field(default=0, metadata={"help": "seed for labels, aspects and sampling"})
+    temperature: float = field(default=0.7, metadata={"help": "sampling temperature"})
+    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling"})
+    max_tokens: int = field(default=384, metadata={"help": "maximum tokens per answer; a truncated answer is a failure"})
+    concurrency: int = field(default=4, metadata={"help": "prompts in flight at once"})
+    limit: int | None = field(default=None, metadata={"help": "only the first N valid prompts"})
+    format: str = field(default="jsonl", metadata={"help": "output format", "choices": ["jsonl", "parquet"]})
+    cache_dir: str | None = field(default=None, metadata={"help": "where the request cache lives (default ~/.cache/rmboost or $RMBOOST_CACHE_DIR)"})
+    cache: bool = field(default=True, metadata={"help": "cache every LLM call on disk"})
+    on_error: str = field(default="fail", metadata={"help": "bad input row: stop with an error, or skip it into the failures file", "choices": ["fail", "skip"]})
+    progress: bool = field(default=True, metadata={"help": "show progress"})
+
+
+@dataclass
+class RunSummary:
+    output: str
+    failures_file: str
+    pairs: int
+    failures: int
+    skipped_done: int
+    input_errors: int
+    duplicate_ids: int
+    calls_sent: int
+    cache_hits: int
+    prompt_tokens: int
+    completion_tokens: int
+    wall_seconds: float
+    pairs_in_output: int
+    stopped_early: str | None = None
+
+    def per_pair(self) -> dict[str, float]:
+        n = max(self.pairs, 1)
+        calls = self.calls_sent + self.cache_hits
+        return {"calls": calls / n, "prompt_tokens": self.prompt_tokens / n, "completion_tokens": self.completion_tokens / n}
+
+    def text(self) -> str:
+        p = self.per_pair()
+        lines = [
+            f"pairs: {self.pairs} new ({self.pairs_in_output} in {self.output}), failures: {self.failures} (see {self.failures_file})",
+            f"skipped (done before): {self.skipped_done}, input errors: {self.input_errors}, duplicate ids: {self.duplicate_ids}",
+            f"LLM calls: {self.calls_sent} sent, {self.cache_hits} from cache; tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion",
+            f"per pair: {p['calls']:.2f} calls, {p['prompt_tokens']:.0f} prompt + {p['completion_tokens']:.0f} completion tokens",
+            f"wall time: {self.wall_seconds:.1f}s",
+        ]
+        if self.stopped_early:
+            lines.append(self.stopped_early)
+        return "\n".join(lines)
+
+
+def parse_backend_args(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"--backend-arg {item!r}: expected KEY=VALUE")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def build_backend(config: GenerateConfig) -> Backend:
+    options: dict[str, Any] = parse_backend_args(config.backend_arg)
+    if config.model:
+        options["model"] = config.model
+    if config.base_url:
+        options["base_url"] = config.base_url
+    return create_backend(config.backend, **options)
+
+
+def drop_retryable_failures(path: Path) -> int:
+    """Rewrite the failures file without transient failures, so those prompts are tried again."""
+    if not path.exists():
+        return 0
+    keep, dropped = [], 0
+    for _, row in iter_jsonl(path):
+        if row.get("retryable"):
+            dropped += 1
+        else:
+            keep.append(row)
+    if dropped:
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            for row in keep:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    return dropped
+
+
+async def agenerate(config: GenerateConfig, backend: Backend | None = None) -> RunSummary:
+    """Run `config`; pass `backend` to use an already built one (tests, notebooks)."""
+    if not config.input or not config.output:
+        raise UserError("both input and output are required")
+    paths = output_paths(config.output, config.format)
+    task = load_task(config.task, config.aspects)
+    method = create_method(
+        config.method,
+        task=task,
+        sampling=SamplingConfig(config.temperature, config.top_p, config.max_tokens),
+        template_file=config.template,
+        aspects_per_pair=config.aspects_per_pair,
+        length_control=config.length_control,
+        n=config.n,
+        scorer=config.scorer,
+        keep_disagreements=config.keep_disagreements,
+        seed=config.seed,
+    )
+    start = time.monotonic()
+    with WriterLock(paths["lock"]):
+        for p in (paths["journal"], paths["failures"]):
+            repair_torn_tail(p)
+        drop_retryable_failures(paths["failures"])
+        done = finished_ids(paths["journal"], paths["failures"])
+        backend = backend or build_backend(config)
+        cache = RequestCache(Path(config.cache_dir or default_cache_dir()) / "requests.sqlite") if config.cache else None
+        llm = LLM(backend, cache, max_parallel=config.concurrency)
+        pairs_out, failures_out = JsonlAppender(paths["journal"]), JsonlAppender(paths["failures"])
+        progress = Progress(total=config.limit, enabled=config.progress)
+        stats: EngineStats
+        try:
+            stats = await run_method(
+                method, llm, read_prompts(config.input),
+                on_pair=lambda pair: pairs_out.write(pair.to_dict()),
+                on_failure=lambda failure: failures_out.write(failure.to_dict()),
+                seed=config.seed, concurrency=config.concurrency, limit=config.limit, done_ids=done,
+                on_error=config.on_error, progress=progress,
+            )
+        except EarlyStop as e:
+            stats = e.stats
+        finally:
+            pairs_out.close()
+            failures_out.close()
+            await backend.aclose()
+            if cache is not None:
+                cache.close()
+        in_output = sum(1 for _ in iter_jsonl(paths["journal"]))
+        if config.format == "parquet":
+            write_parquet(paths["journal"], paths["output"])
+        summary = RunSummary(
+            output=str(paths["output"]), failures_file=str(paths["failures"]),
+            pairs=stats.pairs, failures=stats.failures, skipped_done=stats.skipped_done,
+            input_errors=stats.input_errors, duplicate_ids=stats.duplicate_ids,
+            calls_sent=stats.usage.calls, cache_hits=stats.usage.cached_calls,
+            prompt_tokens=stats.usage.prompt_tokens, completion_tokens=stats.usage.completion_tokens,
+            wall_seconds=time.monotonic() - start, pairs_in_output=in_output, stopped_early=stats.stopped_early,
+        )
+        paths["summary"].write_text(json.dumps({**asdict(summary), "per_pair": summary.per_pair()}, indent=2) + "\n")
+    if summary.stopped_early:
+        raise EarlyStop(summary.stopped_early, stats)
+    return summary
+
+
+def generate(config: GenerateConfig, backend: Backend | None = None) -> RunSummary:
+    return asyncio.run(agenerate(config, backend))

@@ -1,0 +1,86 @@
+"""RMBoost (Shen et al. 2024, arXiv 2407.16008): label first, then generate to match it.
+
+y1 answers the prompt; the label (y2 must be BETTER or WORSE) is drawn so that each consecutive
+pair of prompts gets one of each, which makes the labels exactly balanced for any seed; k aspects
+are drawn from the task; y2 is asked to be better or worse than y1 on exactly those aspects. The
+pair is oriented by construction, so no judge is involved. A y2 that is empty, unparseable or the
+same as y1 is a failure, not a pair: weak models often return y1 unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rmboost.extraction import extract_tagged, normalise
+from rmboost.llm import LLM
+from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
+from rmboost.records import Pair, PairFailure
+from rmboost.tasks import Aspect, Task
+from rmboost.templates import load_template, render
+
+LABELS = ("BETTER", "WORSE")
+
+
+def balanced_label(index: int, seed: int) -> str:
+    """Prompts 2j and 2j+1 get one BETTER and one WORSE, in a seeded order."""
+    first = LABELS[derive_seed(seed, "label-block", index // 2) % 2]
+    return first if index % 2 == 0 else LABELS[1 - LABELS.index(first)]
+
+
+class RMBoost(Method):
+    name = "rmboost"
+
+    def __init__(
+        self,
+        task: Task,
+        sampling: SamplingConfig | None = None,
+        template_file: str | Path | None = None,
+        aspects_per_pair: int | None = None,
+        max_aspects: int = 3,
+        length_control: bool = False,
+    ) -> None:
+        super().__init__(task, sampling)
+        self.template = load_template("rmboost", template_file, required=("rewrite",))
+        self.aspects_per_pair = aspects_per_pair
+        self.max_aspects = max_aspects
+        self.length_control = length_control
+
+    def choose_aspects(self, item: WorkItem) -> list[Aspect]:
+        rng = item.rng("aspects")
+        pool = list(self.task.aspects)
+        k = self.aspects_per_pair or rng.randint(1, min(self.max_aspects, len(pool)))
+        return rng.sample(pool, min(k, len(pool)))
+
+    def rewrite_messages(self, item: WorkItem, y1: str, label: str, aspects: list[Aspect]) -> list[dict[str, str]]:
+        directions = self.template.get("directions", {})
+        direction = str(directions.get(label, label))
+        user = render(
+            self.template["rewrite"],
+            task_description=self.task.description,
+            conversation=self.conversation_text(item.record),
+            response=y1,
+            direction=direction,
+            direction_lower=direction.lower(),
+            aspect_list="\n".join(f"- {a.name}: {a.definition}" for a in aspects),
+            length_rule=self.template.get("length_rule", "") if self.length_control else "",
+        )
+        system = self.template.get("system")
+        return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+
+    async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
+        first = await llm.chat(self.request(self.policy_messages(item.record), "y1", item), item.usage)
+        y1 = first.text.strip()
+        if not y1:
+            raise PairFailure("y1", "empty response")
+        label = balanced_label(item.index, item.seed)
+        aspects = self.choose_aspects(item)
+        second = await llm.chat(self.request(self.rewrite_messages(item, y1, label, aspects), "y2", item), item.usage)
+        y2 = extract_tagged(second.text)
+        if y2 is None:
+            raise PairFailure("y2", "no response could be extracted", label=label, raw=second.text[:500])
+        if normalise(y2) == normalise(y1):
+            raise PairFailure("y2", "identical to y1", label=label)
+        chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
+        return self.new_pair(
+            item, llm, chosen, rejected, label=label, aspects=[a.name for a in aspects],
+        )

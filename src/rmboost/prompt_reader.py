@@ -1,0 +1,121 @@
+"""Stream prompt records from JSONL or Parquet, one at a time, validating each row.
+
+A row is `{"prompt": str | [{"role", "content"}...], "id"?: str|int, "context"?: str|[str], "task"?: str}`.
+A bad row becomes an `InputError` naming the file, line (1-based; the row number for Parquet) and
+field; the reader yields it instead of raising so the engine can stop or skip as the user asked.
+The reader never holds more than one row (one Parquet batch) in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rmboost.errors import InputError, UserError
+from rmboost.records import PromptRecord, stable_id
+
+ROLES = ("system", "user", "assistant")
+
+
+def _check_messages(value: list[Any], source: str, line: int) -> list[dict[str, str]]:
+    messages = []
+    for i, m in enumerate(value):
+        where = f"prompt[{i}]"
+        if not isinstance(m, dict):
+            raise InputError(source, line, where, "must be an object with 'role' and 'content'")
+        role, content = m.get("role"), m.get("content")
+        if role not in ROLES:
+            raise InputError(source, line, f"{where}.role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+        if not isinstance(content, str):
+            raise InputError(source, line, f"{where}.content", "must be a string")
+        messages.append({"role": role, "content": content})
+    if not any(m["role"] == "user" for m in messages):
+        raise InputError(source, line, "prompt", "a conversation needs at least one 'user' message")
+    if messages[-1]["role"] == "assistant":
+        raise InputError(source, line, "prompt", "a conversation must not end with an 'assistant' message")
+    return messages
+
+
+def parse_row(row: Any, source: str, line: int) -> PromptRecord:
+    """Validate one decoded row; raise `InputError` for the first problem found."""
+    if not isinstance(row, dict):
+        raise InputError(source, line, None, f"a row must be a JSON object, got {type(row).__name__}")
+    if "prompt" not in row or row["prompt"] is None:
+        raise InputError(source, line, "prompt", "is missing")
+    prompt = row["prompt"]
+    if isinstance(prompt, str):
+        if not prompt.strip():
+            raise InputError(source, line, "prompt", "is empty")
+    elif isinstance(prompt, list):
+        if not prompt:
+            raise InputError(source, line, "prompt", "is an empty conversation")
+        prompt = _check_messages(prompt, source, line)
+    else:
+        raise InputError(
+            source, line, "prompt", f"must be a string or a list of messages, got {type(prompt).__name__}"
+        )
+    context = row.get("context")
+    if isinstance(context, list) and all(isinstance(c, str) for c in context):
+        context = "\n\n".join(context)
+    if context is not None and not isinstance(context, str):
+        raise InputError(source, line, "context", f"must be a string or a list of strings, got {type(context).__name__}")
+    rid = row.get("id")
+    if rid is None:
+        rid = stable_id(prompt, context)
+    elif isinstance(rid, bool) or not isinstance(rid, str | int):
+        raise InputError(source, line, "id", f"must be a string or an integer, got {type(rid).__name__}")
+    elif not str(rid).strip():
+        raise InputError(source, line, "id", "is empty")
+    task = row.get("task")
+    if task is not None and not isinstance(task, str):
+        raise InputError(source, line, "task", f"must be a string, got {type(task).__name__}")
+    return PromptRecord(prompt=prompt, id=str(rid), context=context or None, task=task, source=source, line=line)
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any | InputError]]:
+    source = str(path)
+    with path.open("rb") as f:
+        for line_no, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield line_no, InputError(source, line_no, None, f"is not valid UTF-8 (byte {e.start})")
+                continue
+            try:
+                yield line_no, json.loads(text)
+            except (json.JSONDecodeError, RecursionError) as e:
+                yield line_no, InputError(source, line_no, None, f"is not valid JSON: {e}")
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[int, Any | InputError]]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as e:  # pyarrow raises several unrelated types for a bad file
+        raise UserError(f"{path}: not a readable Parquet file: {e}") from e
+    row_no = 0
+    for batch in parquet.iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            row_no += 1
+            yield row_no, row
+
+
+def read_prompts(path: str | Path) -> Iterator[PromptRecord | InputError]:
+    """Yield each row as a `PromptRecord`, or an `InputError` for a bad one."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{p}: input file not found")
+    rows = _parquet_rows(p) if p.suffix == ".parquet" else _jsonl_rows(p)
+    for line_no, row in rows:
+        if isinstance(row, InputError):
+            yield row
+            continue
+        try:
+            yield parse_row(row, str(p), line_no)
+        except InputError as e:
+            yield e

@@ -1,0 +1,42 @@
+import pytest
+
+from rmboost.extraction import extract_tagged, normalise
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("<response>The answer.</response>", "The answer."),
+        ("Sure! Here is the new response:\n<response>\nThe answer.\n</response>", "The answer."),
+        ("<response>old one</response> and the new: <response>The answer.</response>", "The answer."),
+        ("<response>The answer.", "The answer."),
+        ("Here is the new response:\nThe answer.", "The answer."),
+        ("New response: The answer.", "The answer."),
+        ("**Improved answer:** The answer.", "The answer."),
+        ("The answer.</response>", "The answer."),
+        ("```\nThe answer.\n```", "The answer."),
+        ('"The answer."', "The answer."),
+        ("The answer.", "The answer."),
+        ("<RESPONSE>The answer.</RESPONSE>", "The answer."),
+    ],
+)
+def test_shapes(raw: str, expected: str) -> None:
+    assert extract_tagged(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "<response></response>", "<response>   </response>"])
+def test_nothing_usable_is_none(raw: str) -> None:
+    assert extract_tagged(raw) is None
+
+
+def test_empty_block_does_not_hide_a_full_one() -> None:
+    assert extract_tagged("<response>Real.</response><response> </response>") == "Real."
+
+
+def test_normalise_ignores_case_space_and_final_period() -> None:
+    assert normalise("The  answer.\n") == normalise("the answer")
+    assert normalise("The answer") != normalise("Another answer")
+
+
+def test_a_one_line_answer_starting_like_a_preamble_is_kept() -> None:
+    assert extract_tagged("Sure, the album came out in 2018.") == "Sure, the album came out in 2018."

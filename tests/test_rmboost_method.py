@@ -1,0 +1,124 @@
+"""The RMBoost method on the fake backend: labels, aspects, the y2 prompt, orientation, failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from rmboost.backends.fake import FakeBackend
+from rmboost.llm import LLM
+from rmboost.methods.base import WorkItem
+from rmboost.methods.rmboost import RMBoost, balanced_label
+from rmboost.records import PairFailure, PromptRecord
+from rmboost.tasks import load_task
+
+
+def item(i: int = 0, seed: int = 0, prompt: object = "Who wrote Bloom?", context: str | None = "P1") -> WorkItem:
+    return WorkItem(PromptRecord(prompt=prompt, id=f"id{i}", context=context), index=i, seed=seed)  # type: ignore[arg-type]
+
+
+def run(method: RMBoost, backend: FakeBackend, work: WorkItem):  # type: ignore[no-untyped-def]
+    return asyncio.run(method.make_pair(work, LLM(backend)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 12345])
+@pytest.mark.parametrize("n", [10, 11, 100])
+def test_labels_are_exactly_balanced(seed: int, n: int) -> None:
+    labels = Counter(balanced_label(i, seed) for i in range(n))
+    assert abs(labels["BETTER"] - labels["WORSE"]) <= n % 2
+
+
+def test_label_order_depends_on_seed() -> None:
+    orders = {tuple(balanced_label(i, seed) for i in range(20)) for seed in range(10)}
+    assert len(orders) > 1
+
+
+def test_aspects_drawn_from_task_between_one_and_three_and_all_used() -> None:
+    task = load_task("qa")
+    method = RMBoost(task)
+    names = {a.name for a in task.aspects}
+    sizes, seen = Counter(), Counter()
+    for i in range(300):
+        chosen = method.choose_aspects(item(i))
+        assert len({a.name for a in chosen}) == len(chosen)  # no repeats
+        assert {a.name for a in chosen} <= names
+        sizes[len(chosen)] += 1
+        seen.update(a.name for a in chosen)
+    assert set(sizes) == {1, 2, 3}
+    assert set(seen) == names
+    assert [a.name for a in method.choose_aspects(item(5))] == [a.name for a in method.choose_aspects(item(5))]
+
+
+def test_fixed_number_of_aspects() -> None:
+    method = RMBoost(load_task("chat"), aspects_per_pair=2)
+    assert all(len(method.choose_aspects(item(i))) == 2 for i in range(50))
+
+
+@pytest.mark.parametrize("label, word", [("BETTER", "BETTER"), ("WORSE", "WORSE")])
+def test_y2_prompt_carries_prompt_context_y1_label_and_aspect_definitions(label: str, word: str) -> None:
+    task = load_task("qa")
+    method = RMBoost(task)
+    aspects = [task.aspect("faithfulness"), task.aspect("completeness")]
+    messages = method.rewrite_messages(item(context="PASSAGE TEXT"), "THE FIRST ANSWER", label, aspects)
+    user = messages[-1]["content"]
+    assert "Who wrote Bloom?" in user and "PASSAGE TEXT" in user and "THE FIRST ANSWER" in user
+    assert f"that is {word} than the existing response" in user
+    assert "BETTER" not in user.replace(word, "") or word == "BETTER"
+    for a in aspects:
+        assert a.name in user and a.definition in user
+    assert "correctness" not in user  # only the chosen aspects
+
+
+def test_length_control_adds_the_length_rule() -> None:
+    task = load_task("qa")
+    plain = RMBoost(task).rewrite_messages(item(), "y1", "BETTER", [task.aspects[0]])[-1]["content"]
+    controlled = RMBoost(task, length_control=True).rewrite_messages(item(), "y1", "BETTER", [task.aspects[0]])
+    assert "20%" in controlled[-1]["content"] and "20%" not in plain
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3])
+def test_pair_orientation_follows_the_label(index: int) -> None:
+    backend = FakeBackend(replies=["first answer", "<response>second answer</response>"])
+    pair = run(RMBoost(load_task("qa")), backend, item(index))
+    if pair.label == "BETTER":
+        assert (pair.chosen, pair.rejected) == ("second answer", "first answer")
+    else:
+        assert (pair.chosen, pair.rejected) == ("first answer", "second answer")
+    assert pair.label == balanced_label(index, 0)
+    assert [r.stage for r in backend.history] == ["y1", "y2"]
+    assert pair.usage.calls == 2 and pair.method == "rmboost"
+
+
+@pytest.mark.parametrize(
+    "replies, stage, reason",
+    [
+        (["", "<response>x</response>"], "y1", "empty"),
+        (["the answer", "<response>The answer.</response>"], "y2", "identical to y1"),
+        (["the answer", "<response> </response>"], "y2", "no response could be extracted"),
+        (["the answer", ""], "y2", "no response could be extracted"),
+    ],
+)
+def test_bad_y2_is_a_failure_not_a_pair(replies: list[str], stage: str, reason: str) -> None:
+    with pytest.raises(PairFailure) as e:
+        run(RMBoost(load_task("qa")), FakeBackend(replies=replies), item())
+    assert e.value.stage == stage and reason in e.value.reason
+
+
+def test_conversational_prompt_gives_message_lists() -> None:
+    conv = [{"role": "user", "content": "Tell me a joke"}]
+    backend = FakeBackend(replies=["a joke", "<response>a better joke</response>"])
+    pair = run(RMBoost(load_task("chat")), backend, item(0, prompt=conv, context=None))
+    row = pair.to_dict()
+    assert row["prompt"] == conv
+    assert row["chosen"][0]["role"] == "assistant" and row["rejected"][0]["role"] == "assistant"
+    assert {row["chosen"][0]["content"], row["rejected"][0]["content"]} == {"a joke", "a better joke"}
+
+
+def test_custom_template_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    t = tmp_path / "t.yaml"
+    t.write_text("rewrite: 'MAKE IT {direction}: {response} / {aspect_list}'\n")
+    task = load_task("qa")
+    messages = RMBoost(task, template_file=t).rewrite_messages(item(), "Y1", "WORSE", [task.aspects[0]])
+    assert messages == [{"role": "user", "content": f"MAKE IT WORSE: Y1 / - relevance: {task.aspects[0].definition}"}]
