@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from rmboost.backends.fake import FakeBackend
+from rmboost.errors import UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import WorkItem
 from rmboost.methods.rmboost import RMBoost, balanced_label
@@ -61,14 +62,20 @@ def test_y2_prompt_carries_prompt_context_y1_label_and_aspect_definitions(label:
     task = load_task("qa")
     method = RMBoost(task)
     aspects = [task.aspect("faithfulness"), task.aspect("completeness")]
-    messages = method.rewrite_messages(item(context="PASSAGE TEXT"), "THE FIRST ANSWER", label, aspects)
-    user = messages[-1]["content"]
-    assert "Who wrote Bloom?" in user and "PASSAGE TEXT" in user and "THE FIRST ANSWER" in user
-    assert f"that is {word} than the existing response" in user
-    assert "BETTER" not in user.replace(word, "") or word == "BETTER"
+    work = item(context="PASSAGE TEXT")
+    messages = method.rewrite_messages(work, "THE FIRST ANSWER", label, aspects)
+    # The y1 request is a prefix of the y2 request (so the prompt's KV cache can be reused).
+    assert messages[: len(method.policy_messages(work.record))] == method.policy_messages(work.record)
+    assert "Who wrote Bloom?" in messages[0]["content"] and "PASSAGE TEXT" in messages[0]["content"]
+    assert messages[-2] == {"role": "assistant", "content": "THE FIRST ANSWER"}
+    instruction = messages[-1]["content"]
+    assert messages[-1]["role"] == "user"
+    assert f"that is {word} than your previous response" in instruction
+    other = "WORSE" if word == "BETTER" else "BETTER"
+    assert other not in instruction
     for a in aspects:
-        assert a.name in user and a.definition in user
-    assert "correctness" not in user  # only the chosen aspects
+        assert a.name in instruction and a.definition in instruction
+    assert "correctness" not in instruction  # only the chosen aspects
 
 
 def test_length_control_adds_the_length_rule() -> None:
@@ -118,7 +125,15 @@ def test_conversational_prompt_gives_message_lists() -> None:
 
 def test_custom_template_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     t = tmp_path / "t.yaml"
-    t.write_text("rewrite: 'MAKE IT {direction}: {response} / {aspect_list}'\n")
+    t.write_text("rewrite: 'MAKE IT {direction}: {aspect_list}'\n")
     task = load_task("qa")
     messages = RMBoost(task, template_file=t).rewrite_messages(item(), "Y1", "WORSE", [task.aspects[0]])
-    assert messages == [{"role": "user", "content": f"MAKE IT WORSE: Y1 / - relevance: {task.aspects[0].definition}"}]
+    assert messages[-1] == {"role": "user", "content": f"MAKE IT WORSE: - relevance: {task.aspects[0].definition}"}
+
+
+def test_template_with_an_unknown_field_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    t = tmp_path / "t.yaml"
+    t.write_text("rewrite: 'MAKE IT {colour}'\n")
+    task = load_task("qa")
+    with pytest.raises(UserError, match="colour"):
+        RMBoost(task, template_file=t).rewrite_messages(item(), "Y1", "WORSE", [task.aspects[0]])

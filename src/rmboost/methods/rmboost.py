@@ -52,20 +52,19 @@ class RMBoost(Method):
         return rng.sample(pool, min(k, len(pool)))
 
     def rewrite_messages(self, item: WorkItem, y1: str, label: str, aspects: list[Aspect]) -> list[dict[str, str]]:
+        """The y1 conversation, y1 as the assistant's turn, then the rewrite instruction."""
         directions = self.template.get("directions", {})
         direction = str(directions.get(label, label))
-        user = render(
+        instruction = render(
             self.template["rewrite"],
             task_description=self.task.description,
-            conversation=self.conversation_text(item.record),
-            response=y1,
             direction=direction,
             direction_lower=direction.lower(),
             aspect_list="\n".join(f"- {a.name}: {a.definition}" for a in aspects),
             length_rule=self.template.get("length_rule", "") if self.length_control else "",
         )
-        system = self.template.get("system")
-        return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        return [*self.policy_messages(item.record), {"role": "assistant", "content": y1},
+                {"role": "user", "content": instruction}]
 
     async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
         first = await llm.chat(self.request(self.policy_messages(item.record), "y1", item), item.usage)
