@@ -105,6 +105,7 @@ def test_pair_orientation_follows_the_label(index: int) -> None:
         (["the answer", "<response>The answer.</response>"], "y2", "identical to y1"),
         (["the answer", "<response> </response>"], "y2", "no response could be extracted"),
         (["the answer", ""], "y2", "no response could be extracted"),
+        (["the answer", "<response>The original response was not coherent.</response>"], "y2", "comments on"),
     ],
 )
 def test_bad_y2_is_a_failure_not_a_pair(replies: list[str], stage: str, reason: str) -> None:

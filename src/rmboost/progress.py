@@ -9,12 +9,12 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, total: int | None = None, stream: TextIO | None = None, every: float = 5.0,
+    def __init__(self, total: int | None = None, stream: TextIO | None = None, every: float = 15.0,
                  enabled: bool = True) -> None:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.total = total
-        self.every = every if not self.tty else 0.2
+        self.every = every if not self.tty else 0.2  # log lines: one per `every` seconds
         self.enabled = enabled
         self.start = time.monotonic()
         self._last = 0.0

@@ -3,12 +3,14 @@
 y1 answers the prompt; the label (y2 must be BETTER or WORSE) is drawn so that each consecutive
 pair of prompts gets one of each, which makes the labels exactly balanced for any seed; k aspects
 are drawn from the task; y2 is asked to be better or worse than y1 on exactly those aspects. The
-pair is oriented by construction, so no judge is involved. A y2 that is empty, unparseable or the
-same as y1 is a failure, not a pair: weak models often return y1 unchanged.
+pair is oriented by construction, so no judge is involved. A y2 that is empty, unparseable, the
+same as y1, or a comment about the responses ("the original response was...") is a failure, not a
+pair: weak models often return y1 unchanged or describe the change instead of making it.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rmboost.extraction import extract_tagged, normalise
@@ -19,6 +21,8 @@ from rmboost.tasks import Aspect, Task
 from rmboost.templates import load_template, render
 
 LABELS = ("BETTER", "WORSE")
+# Weak models often answer the rewrite request with a comment on the responses instead of a new one.
+META_COMMENT = re.compile(r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b", re.IGNORECASE)
 
 
 def balanced_label(index: int, seed: int) -> str:
@@ -79,6 +83,8 @@ class RMBoost(Method):
             raise PairFailure("y2", "no response could be extracted", label=label, raw=second.text[:500])
         if normalise(y2) == normalise(y1):
             raise PairFailure("y2", "identical to y1", label=label)
+        if META_COMMENT.search(y2) and not META_COMMENT.search(y1):
+            raise PairFailure("y2", "comments on the responses instead of answering", label=label, text=y2[:300])
         chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
         return self.new_pair(
             item, llm, chosen, rejected, label=label, aspects=[a.name for a in aspects],
