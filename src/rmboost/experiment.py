@@ -1,0 +1,268 @@
+"""`rmboost experiment`: the paper's comparison, end to end, from one YAML config.
+
+QA-Feedback is split by question. Training questions give the prompts and the Real pairs; test
+questions give the human-labelled yardstick. Every method (and every "variant", a method with
+options, e.g. RMBoost with length control) makes pairs from the same training prompts; the Syn sets
+are cut to one size; each reward-model kind is trained on each Syn set, on Real, and on Real+Syn,
+and scored on the test pairs. Results go to the output folder as `results.json`, `results.md` and
+`results.png`, with `stats.md`/`stats.png` diagnostics of every pair set.
+
+Every step is resumable: generation reuses the request cache and finished pairs, and a trained
+model whose inputs are unchanged is not trained again, so a rerun or a changed training setting
+costs no new LLM call. This module only orchestrates; each step is a library call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rmboost.errors import UserError
+from rmboost.generate import GenerateConfig, generate
+
+
+@dataclass
+class Variant:
+    """One way of making synthetic pairs: a method plus GenerateConfig options."""
+
+    name: str
+    method: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = "experiment"
+    data: str = "../shared/data/qa_feedback/dev_feedback.json"
+    train_prompts: int | None = 40
+    test_pairs: int | None = None
+    methods: list[Variant] = field(default_factory=list)
+    reward_models: list[str] = field(default_factory=lambda: ["embed-linear"])
+    train_sets: list[str] = field(default_factory=lambda: ["syn", "real", "real+syn"])
+    generation: dict[str, Any] = field(default_factory=dict)
+    rm_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    west_of_n_scorer: str = "real-rm"
+    seed: int = 0
+    bootstrap: int = 1000
+    stats: bool = True
+    embeddings: bool = True
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise UserError(f"{p}: cannot read experiment config: {e}") from e
+    if not isinstance(raw, dict):
+        raise UserError(f"{p}: an experiment config must be a YAML mapping")
+    known = {f.name for f in fields(ExperimentConfig)}
+    unknown = set(raw) - known
+    if unknown:
+        raise UserError(f"{p}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
+    methods = []
+    for i, m in enumerate(raw.pop("methods", ["rmboost", "rlaif", "west-of-n", "rlcd"])):
+        if isinstance(m, str):
+            methods.append(Variant(name=m, method=m))
+        elif isinstance(m, dict) and "method" in m:
+            m = dict(m)
+            methods.append(Variant(name=str(m.pop("name", m["method"])), method=str(m.pop("method")), options=m))
+        else:
+            raise UserError(f"{p}: field 'methods[{i}]': a method name or a mapping with 'method'")
+    config = ExperimentConfig(**raw, methods=methods)
+    gen_fields = {f.name for f in fields(GenerateConfig)}
+    for where, opts in [("generation", config.generation)] + [(f"methods: {v.name}", v.options) for v in methods]:
+        bad = set(opts) - gen_fields
+        if bad:
+            raise UserError(f"{p}: field '{where}' has unknown generate option(s) {sorted(bad)}")
+    return config
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _digest(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Path):
+            h.update(part.read_bytes())
+        else:
+            h.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def _write_pairs(path: Path, pairs: list[Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for p in pairs:
+            f.write(json.dumps(p.to_dict() if hasattr(p, "to_dict") else p, ensure_ascii=False) + "\n")
+    return path
+
+
+class Experiment:
+    def __init__(self, config: ExperimentConfig, output: str | Path) -> None:
+        self.config = config
+        self.out = Path(output)
+        self.results: list[dict[str, Any]] = []
+
+    # --- data -------------------------------------------------------------------------------
+    def prepare_data(self) -> tuple[Path, Path, list[Any]]:
+        from rmboost.data.qa_feedback import load_questions, pairs, prompt_records
+
+        c = self.config
+        train_q = sorted(load_questions(c.data, "train"), key=lambda q: q.id)
+        if c.train_prompts is not None:
+            train_q = train_q[: c.train_prompts]
+        test = pairs(load_questions(c.data, "test"))
+        if c.test_pairs is not None and len(test) > c.test_pairs:
+            test = sorted(random.Random(c.seed).sample(test, c.test_pairs), key=lambda p: p.id)
+        prompts = self.out / "data" / "train_prompts.jsonl"
+        _write_pairs(prompts, prompt_records(train_q))
+        real = _write_pairs(self.out / "data" / "real_train.jsonl", pairs(train_q))
+        _write_pairs(self.out / "data" / "test_pairs.jsonl", test)
+        log(f"data: {len(train_q)} training questions, {sum(1 for _ in real.open())} Real pairs, "
+            f"{len(test)} test pairs")
+        return prompts, real, test
+
+    # --- reward models ----------------------------------------------------------------------
+    def train_and_score(self, name: str, files: list[Path], kind: str, test: list[Any]) -> dict[str, Any]:
+        from rmboost.rm.base import RewardModel
+        from rmboost.rm.evaluate import evaluate
+        from rmboost.rm.train import load_training_pairs, train_reward_model
+
+        overrides = self.config.rm_overrides.get(kind, {})
+        folder = self.out / "models" / f"{name}--{kind.replace(':', '_').replace('/', '_')}"
+        key = _digest(*files, kind, overrides, self.config.seed, self.config.bootstrap,
+                      self.out / "data" / "test_pairs.jsonl")
+        done = folder / "eval.json"
+        if done.exists():
+            saved = json.loads(done.read_text())
+            if saved.get("key") == key:
+                log(f"{name} / {kind}: unchanged, reusing {done}")
+                return dict(saved["result"])
+        train_pairs = load_training_pairs(files)
+        log(f"{name} / {kind}: training on {len(train_pairs)} pairs")
+        start = time.monotonic()
+        model = train_reward_model(train_pairs, kind, self.config.seed, **overrides)
+        model.save(folder)
+        model = RewardModel.load(folder)
+        report = evaluate(model, test, n_boot=self.config.bootstrap, seed=self.config.seed)
+        result = {"train_set": name, "rm": kind, "train_pairs": len(train_pairs),
+                  "seconds": round(time.monotonic() - start, 1), **report.to_dict()}
+        done.write_text(json.dumps({"key": key, "result": result}, indent=2))
+        log(f"{name} / {kind}: accuracy {report.accuracy:.3f} [{report.ci_low:.3f}, {report.ci_high:.3f}]")
+        return result
+
+    # --- generation -------------------------------------------------------------------------
+    def generate_all(self, prompts: Path, real: Path) -> dict[str, Path]:
+        c = self.config
+        made: dict[str, Path] = {}
+        scorer_path: str | None = None
+        for v in c.methods:
+            options = {**c.generation, **v.options}
+            if v.method == "west-of-n" and options.get("scorer", c.west_of_n_scorer) == "real-rm":
+                if scorer_path is None:
+                    # The paper's West-of-N scores with a reward model trained on the real data; it is
+                    # the same model as the Real row of the results, so it is trained once.
+                    self.train_and_score("real", [real], "embed-linear", self._test)
+                    scorer_path = str(self.out / "models" / "real--embed-linear")
+                options["scorer"] = scorer_path
+            out = self.out / "pairs" / f"{v.name}.jsonl"
+            log(f"generating with {v.name} ({v.method}) -> {out}")
+            gen = GenerateConfig(input=str(prompts), output=str(out), method=v.method, seed=c.seed,
+                                 progress=False, **{k: val for k, val in options.items()
+                                                    if k not in ("input", "output", "method")})
+            summary = generate(gen)
+            log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, "
+                f"{summary.calls_sent} calls sent, {summary.cache_hits} from cache, {summary.wall_seconds:.0f}s")
+            made[v.name] = out
+        return made
+
+    def equalise(self, made: dict[str, Path]) -> dict[str, Path]:
+        """Cut every Syn set to the size of the smallest, by a seeded sample."""
+        rows = {k: [json.loads(line) for line in p.open(encoding="utf-8") if line.strip()] for k, p in made.items()}
+        usable = {k: r for k, r in rows.items() if r}
+        for k in set(rows) - set(usable):
+            log(f"{k}: made no pairs; left out of training")
+        if not usable:
+            raise UserError("no method made any pair; see the failures files under pairs/")
+        size = min(len(r) for r in usable.values())
+        log(f"Syn sets cut to {size} pairs each")
+        out = {}
+        for k, r in usable.items():
+            picked = sorted(random.Random(self.config.seed).sample(r, size), key=lambda row: str(row["id"]))
+            out[k] = _write_pairs(self.out / "pairs" / f"{k}.syn{size}.jsonl", picked)
+        return out
+
+    # --- the whole run ----------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        c = self.config
+        start = time.monotonic()
+        self.out.mkdir(parents=True, exist_ok=True)
+        prompts, real, self._test = self.prepare_data()
+        syn = self.equalise(self.generate_all(prompts, real))
+        for kind in c.reward_models:
+            if "real" in c.train_sets:
+                self.results.append(self.train_and_score("real", [real], kind, self._test))
+            for name, path in syn.items():
+                if "syn" in c.train_sets:
+                    self.results.append(self.train_and_score(name, [path], kind, self._test))
+                if "real+syn" in c.train_sets:
+                    self.results.append(self.train_and_score(f"real+{name}", [real, path], kind, self._test))
+        stats = self.write_stats(syn, real) if c.stats else []
+        summary = {"config": asdict(c), "results": self.results, "stats": stats,
+                   "wall_seconds": round(time.monotonic() - start, 1)}
+        (self.out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+        (self.out / "results.md").write_text(results_markdown(self.results, c.name))
+        from rmboost.plots import plot_accuracies
+
+        plot_accuracies(self.results, self.out / "results.png", title=c.name)
+        log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json")
+        return summary
+
+    def write_stats(self, syn: dict[str, Path], real: Path) -> list[dict[str, Any]]:
+        from rmboost.plots import plot_stats
+        from rmboost.stats import compute_stats
+
+        reference = self.out / "models" / "real--embed-linear"
+        ref = reference if (reference / "rmboost_rm.json").exists() else None
+        # Stats of the full pair files (their failures files sit beside them), not the cut copies.
+        files = [self.out / "pairs" / f"{k}.jsonl" for k in syn] + [real]
+        stats = [compute_stats(f, ref, embeddings=self.config.embeddings) for f in files]
+        (self.out / "stats.md").write_text("\n\n".join(f"## {Path(s.file).stem}\n\n```\n{s.table()}\n```" for s in stats) + "\n")
+        plot_stats(stats, self.out / "stats.png")
+        return [s.to_dict() for s in stats]
+
+
+def results_markdown(results: list[dict[str, Any]], title: str) -> str:
+    kinds = list(dict.fromkeys(r["rm"] for r in results))
+    sets = list(dict.fromkeys(r["train_set"] for r in results))
+    by = {(r["train_set"], r["rm"]): r for r in results}
+    lines = [f"# {title}", "", "Pairwise accuracy on human-labelled test pairs, 95% bootstrap CI.", "",
+             "| train set | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+    for s in sets:
+        cells = []
+        for k in kinds:
+            r = by.get((s, k))
+            cells.append(f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] (n_train={r['train_pairs']})"
+                         if r else "")
+        lines.append(f"| {s} | " + " | ".join(cells) + " |")
+    if results:
+        b = results[0].get("baselines", {})
+        lines += ["", "Trivial baselines on the same test pairs: " + ", ".join(
+            f"{k} {v['accuracy']:.3f} [{v['ci_low']:.3f}, {v['ci_high']:.3f}]" for k, v in b.items() if v)]
+    return "\n".join(lines) + "\n"
+
+
+def run_experiment(config_path: str | Path, output: str | Path | None = None) -> dict[str, Any]:
+    config = load_config(config_path)
+    return Experiment(config, output or Path("runs") / config.name).run()

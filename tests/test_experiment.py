@@ -1,0 +1,64 @@
+"""The experiment end to end on the fake backend (the CI smoke of the paper's comparison)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import QA_FEEDBACK
+from rmboost.errors import UserError
+from rmboost.experiment import load_config, run_experiment
+
+
+def smoke_config(tmp_path: Path, **extra: str) -> Path:
+    text = f"""
+name: test-smoke
+data: {QA_FEEDBACK}
+train_prompts: 6
+test_pairs: 40
+methods: [rmboost, {{name: rmboost-short, method: rmboost, length_control: true}}]
+reward_models: [embed-linear]
+generation: {{backend: fake, concurrency: 4}}
+rm_overrides: {{embed-linear: {{epochs: 3}}}}
+bootstrap: 100
+embeddings: false
+"""
+    path = tmp_path / "smoke.yaml"
+    path.write_text(text + "".join(f"{k}: {v}\n" for k, v in extra.items()))
+    return path
+
+
+def test_smoke_writes_table_chart_json_and_reruns_for_free(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    summary = run_experiment(smoke_config(tmp_path), out)
+    sets = [r["train_set"] for r in summary["results"]]
+    assert sets == ["real", "rmboost", "real+rmboost", "rmboost-short", "real+rmboost-short"]
+    syn = [r for r in summary["results"] if r["train_set"] in ("rmboost", "rmboost-short")]
+    assert len({r["train_pairs"] for r in syn}) == 1  # Syn sets of one size
+    for r in summary["results"]:
+        assert 0 <= r["ci_low"] <= r["accuracy"] <= r["ci_high"] <= 1 and r["n"] == 40
+    table = (out / "results.md").read_text()
+    assert "| real+rmboost |" in table and "longer" in table
+    assert (out / "results.png").read_bytes()[:4] == b"\x89PNG" and (out / "stats.png").exists()
+    assert json.loads((out / "results.json").read_text())["results"] == summary["results"]
+    stats = {Path(s["file"]).stem: s for s in summary["stats"]}
+    assert stats["rmboost"]["better_share"] == pytest.approx(0.5)
+
+    rerun = run_experiment(smoke_config(tmp_path), out)
+    assert rerun["results"] == summary["results"]  # nothing retrained
+    pairs_summary = json.loads((out / "pairs" / "rmboost.summary.json").read_text())
+    assert pairs_summary["calls_sent"] == 0 and pairs_summary["skipped_done"] == 6
+
+
+def test_unknown_config_field_is_named(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="unknown field.*reward_model"):
+        load_config(smoke_config(tmp_path, reward_model="x"))
+
+
+def test_unknown_generate_option_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("methods: [{method: rmboost, temprature: 1}]\n")
+    with pytest.raises(UserError, match="temprature"):
+        load_config(path)
