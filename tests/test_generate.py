@@ -96,6 +96,9 @@ def test_skip_mode_records_bad_lines_and_goes_on(tmp_path: Path) -> None:
     assert summary.pairs == 4 and summary.input_errors == 2
     assert [(f["stage"], f["line"]) for f in failures] == [("input", 2), ("input", 3)]
     assert "field 'prompt'" in failures[1]["reason"]
+    again = generate(config(inp, out, on_error="skip"))
+    assert again.input_errors == 0 and again.skipped_done == 6
+    assert len(read_jsonl(tmp_path / "pairs.failures.jsonl")) == 2  # not recorded twice
 
 
 def test_failed_prompts_go_to_the_failures_file_once(tmp_path: Path) -> None:

@@ -138,3 +138,32 @@ def test_template_with_an_unknown_field_is_a_clear_error(tmp_path) -> None:  # t
     task = load_task("qa")
     with pytest.raises(UserError, match="colour"):
         RMBoost(task, template_file=t).rewrite_messages(item(), "Y1", "WORSE", [task.aspects[0]])
+
+
+def _judging(ab: str, ba: str):  # type: ignore[no-untyped-def]
+    def respond(request):  # type: ignore[no-untyped-def]
+        return {"y1": "first answer", "y2": "<response>second answer</response>",
+                "judge_ab": f"Verdict: {ab}", "judge_ba": f"Verdict: {ba}"}[request.stage]
+    return respond
+
+
+@pytest.mark.parametrize(
+    "ab, ba, kept",
+    [
+        ("B", "A", True),   # both orders pick y2: agrees with BETTER
+        ("A", "B", False),  # both orders pick y1: contradicts BETTER in both orders
+        ("A", "A", True),   # position-following judge: no contradiction in both orders
+    ],
+)
+def test_verify_drops_pairs_the_judge_contradicts_in_both_orders(ab: str, ba: str, kept: bool) -> None:
+    index = next(i for i in range(4) if balanced_label(i, 0) == "BETTER")
+    method = RMBoost(load_task("qa"), verify=True)
+    backend = FakeBackend(responder=_judging(ab, ba))
+    if kept:
+        pair = run(method, backend, item(index))
+        assert pair.chosen == "second answer" and pair.to_dict()["verdicts"] == {"ab": ab, "ba": ba}
+    else:
+        with pytest.raises(PairFailure, match="contradicts the label"):
+            run(method, backend, item(index))
+    assert method.run_stats()["contradicted"] == (0 if kept else 1)
+    assert sorted(r.stage for r in backend.history) == ["judge_ab", "judge_ba", "y1", "y2"]

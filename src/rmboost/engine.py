@@ -2,6 +2,9 @@
 or failure as soon as it is done, skipping prompts a previous run finished, and stopping early when
 the backend keeps failing. One async core; `generate.py` wraps it for files and the CLI.
 
+A record may come as `(index, record)`, carrying its position in a larger stream of which this is
+a shard (the Ray engine's case): RMBoost's balanced labels depend on that position.
+
 Left out here: where records come from and go to (iterables and sinks are passed in), and retries
 of a single call (the backend's job).
 """
@@ -51,7 +54,7 @@ class ErrorBudget:
 async def run_method(
     method: Method,
     llm: LLM,
-    records: Iterable[PromptRecord | InputError],
+    records: Iterable[PromptRecord | tuple[int, PromptRecord] | InputError],
     on_pair: PairSink,
     on_failure: FailureSink,
     *,
@@ -107,10 +110,13 @@ async def run_method(
     def input_error(err: InputError) -> None:
         if on_error != "skip":
             raise err
+        failure_id = f"{err.source}:{err.line}"
+        if failure_id in done:  # recorded by an earlier run
+            stats.skipped_done += 1
+            return
         stats.input_errors += 1
         stats.failures += 1
-        on_failure(Failure(id=f"{err.source}:{err.line}", stage="input", reason=str(err),
-                           source=err.source, line=err.line))
+        on_failure(Failure(id=failure_id, stage="input", reason=str(err), source=err.source, line=err.line))
 
     index = 0
     try:
@@ -123,7 +129,8 @@ async def run_method(
                 continue
             if limit is not None and index >= limit:
                 break
-            item = WorkItem(record=rec, index=index, seed=seed)
+            position, rec = rec if isinstance(rec, tuple) else (index, rec)
+            item = WorkItem(record=rec, index=position, seed=seed)
             index += 1
             if rec.id in seen:
                 stats.duplicate_ids += 1

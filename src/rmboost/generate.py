@@ -3,7 +3,8 @@
 This wires files to the engine: it takes the writer lock, repairs a torn tail, reads which ids a
 previous run finished, drops transient failures so they are tried again, builds the backend, the
 cache and the method from a `GenerateConfig`, runs the engine and writes the run summary.
-`generate()` is the sync wrapper of `agenerate()`; the CLI calls the former.
+`generate()` is the sync wrapper of `agenerate()`; the CLI calls the former. With `engine="ray"`
+the same run is sharded over a Ray cluster by `ray_engine.py`, which reuses `write_pairs` per shard.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rmboost.backends import Backend, create_backend
+from rmboost.backends import Backend, BackendError, create_backend
 from rmboost.engine import EarlyStop, EngineStats, run_method
-from rmboost.errors import UserError
+from rmboost.errors import InputError, UserError
 from rmboost.llm import LLM
-from rmboost.methods import SamplingConfig, create_method
+from rmboost.methods import Method, SamplingConfig, create_method
 from rmboost.pair_writer import (
     JsonlAppender,
     WriterLock,
@@ -32,6 +34,7 @@ from rmboost.pair_writer import (
 )
 from rmboost.progress import Progress
 from rmboost.prompt_reader import read_prompts
+from rmboost.records import PromptRecord
 from rmboost.request_cache import RequestCache, default_cache_dir
 from rmboost.tasks import load_task
 
@@ -39,17 +42,22 @@ from rmboost.tasks import load_task
 @dataclass
 class GenerateConfig:
     input: str = field(default="", metadata={"help": "prompt file: JSONL (one record per line) or .parquet", "required": True})
-    output: str = field(default="", metadata={"help": "pair file to write (appended to; a rerun resumes)", "required": True})
+    output: str = field(default="", metadata={
+        "help": "pair file to write (appended to; a rerun resumes); with --engine ray a folder of shards",
+        "required": True})
     method: str = field(default="rmboost", metadata={"help": "how pairs are made", "choices": ["rmboost", "rlaif", "west-of-n", "rlcd"]})
     backend: str = field(default="llamacpp", metadata={"help": "LLM backend: llamacpp (embedded SmolLM2), openai (any OpenAI-compatible server), vllm, fake"})
     model: str | None = field(default=None, metadata={"help": "model name (openai/vllm) or GGUF path (llamacpp); default: the backend's own"})
-    base_url: str | None = field(default=None, metadata={"help": "server URL for --backend openai, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)"})
+    base_url: str | None = field(default=None, metadata={
+        "help": "server URL for --backend openai, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY); "
+                "with --engine ray a comma-separated list of replicas, spread over the shards round-robin"})
     backend_arg: list[str] = field(default_factory=list, metadata={"help": "extra backend option KEY=VALUE, repeatable (e.g. n_ctx=4096, n_threads=2, timeout=60)"})
     task: str = field(default="qa", metadata={"help": "task whose aspects and prompt layout to use", "choices": ["qa", "chat", "summarization"]})
     aspects: str | None = field(default=None, metadata={"help": "YAML file replacing the task's aspects (and optionally its templates)"})
     template: str | None = field(default=None, metadata={"help": "YAML file replacing the method's prompt templates"})
     aspects_per_pair: int | None = field(default=None, metadata={"help": "aspects per RMBoost pair; default a random 1-3"})
     length_control: bool = field(default=False, metadata={"help": "ask y2 to stay within 20%% of y1's length"})
+    verify: bool = field(default=False, metadata={"help": "RMBoost: drop pairs whose label the LLM judge contradicts in both orders"})
     n: int = field(default=4, metadata={"help": "West-of-N: samples per prompt"})
     scorer: str = field(default="llm", metadata={"help": "West-of-N: 'llm' or a reward-model folder saved by rmboost train"})
     keep_disagreements: bool = field(default=False, metadata={"help": "RLAIF: keep pairs whose two judge orders disagree (first order wins)"})
@@ -64,6 +72,16 @@ class GenerateConfig:
     cache: bool = field(default=True, metadata={"help": "cache every LLM call on disk"})
     on_error: str = field(default="fail", metadata={"help": "bad input row: stop with an error, or skip it into the failures file", "choices": ["fail", "skip"]})
     progress: bool = field(default=True, metadata={"help": "show progress"})
+    engine: str = field(default="local", metadata={
+        "help": "local: this process; ray: shard the prompts over a Ray cluster (needs ray[data]; "
+                "--output is then a folder of shards)", "choices": ["local", "ray"]})
+    ray_address: str | None = field(default=None, metadata={
+        "help": "--engine ray: cluster to join, e.g. auto or ray://head:10001; default $RAY_ADDRESS or a new local Ray"})
+    workers: int | None = field(default=None, metadata={
+        "help": "--engine ray: shards run at once; default one per --base-url replica (openai), "
+                "one per GPU (vllm), else one per CPU"})
+    shard_size: int | None = field(default=None, metadata={
+        "help": "--engine ray: prompts per output shard; the folder's first run fixes it (default 1000)"})
 
 
 @dataclass
@@ -82,6 +100,7 @@ class RunSummary:
     wall_seconds: float
     pairs_in_output: int
     stopped_early: str | None = None
+    method_stats: dict[str, Any] = field(default_factory=dict)
 
     def per_pair(self) -> dict[str, float]:
         n = max(self.pairs, 1)
@@ -97,9 +116,15 @@ class RunSummary:
             f"per pair: {p['calls']:.2f} calls, {p['prompt_tokens']:.0f} prompt + {p['completion_tokens']:.0f} completion tokens",
             f"wall time: {self.wall_seconds:.1f}s",
         ]
+        if self.method_stats:
+            lines.append("method: " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.method_stats.items()))
         if self.stopped_early:
             lines.append(self.stopped_early)
         return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def parse_backend_args(items: list[str]) -> dict[str, str]:
@@ -140,24 +165,47 @@ def drop_retryable_failures(path: Path) -> int:
     return dropped
 
 
-async def agenerate(config: GenerateConfig, backend: Backend | None = None) -> RunSummary:
-    """Run `config`; pass `backend` to use an already built one (tests, notebooks)."""
-    if not config.input or not config.output:
-        raise UserError("both input and output are required")
-    paths = output_paths(config.output, config.format)
-    task = load_task(config.task, config.aspects)
-    method = create_method(
+def build_method(config: GenerateConfig) -> Method:
+    return create_method(
         config.method,
-        task=task,
+        task=load_task(config.task, config.aspects),
         sampling=SamplingConfig(config.temperature, config.top_p, config.max_tokens),
         template_file=config.template,
         aspects_per_pair=config.aspects_per_pair,
         length_control=config.length_control,
+        verify=config.verify,
         n=config.n,
         scorer=config.scorer,
         keep_disagreements=config.keep_disagreements,
         seed=config.seed,
     )
+
+
+async def agenerate(config: GenerateConfig, backend: Backend | None = None) -> RunSummary:
+    """Run `config`; pass `backend` to use an already built one (tests, notebooks)."""
+    if not config.input or not config.output:
+        raise UserError("both input and output are required")
+    if config.engine == "ray":
+        return await asyncio.to_thread(_on_ray, config, backend)
+    if config.base_url and "," in config.base_url:
+        raise UserError("several --base-url replicas need --engine ray; the local engine talks to one server")
+    cache_path = Path(config.cache_dir or default_cache_dir()) / "requests.sqlite" if config.cache else None
+    return await write_pairs(config, build_method(config), read_prompts(config.input),
+                             output_paths(config.output, config.format), cache_path, backend)
+
+
+async def write_pairs(
+    config: GenerateConfig,
+    method: Method,
+    records: Iterable[PromptRecord | tuple[int, PromptRecord] | InputError],
+    paths: dict[str, Path],
+    cache_path: Path | None,
+    backend: Backend | None = None,
+    close_backend: bool = True,
+) -> RunSummary:
+    """Run `method` over `records` into the files `paths` names, under the writer lock: the part
+    of a run that one shard of the Ray engine repeats. Raises `EarlyStop` after writing the
+    summary when the backend kept failing."""
     start = time.monotonic()
     with WriterLock(paths["lock"]):
         for p in (paths["journal"], paths["failures"]):
@@ -165,14 +213,18 @@ async def agenerate(config: GenerateConfig, backend: Backend | None = None) -> R
         drop_retryable_failures(paths["failures"])
         done = finished_ids(paths["journal"], paths["failures"])
         backend = backend or build_backend(config)
-        cache = RequestCache(Path(config.cache_dir or default_cache_dir()) / "requests.sqlite") if config.cache else None
+        try:
+            await backend.start()
+        except BackendError as e:
+            raise UserError(f"backend {backend.name} is not ready: {e}") from e
+        cache = RequestCache(cache_path) if cache_path is not None else None
         llm = LLM(backend, cache, max_parallel=config.concurrency)
         pairs_out, failures_out = JsonlAppender(paths["journal"]), JsonlAppender(paths["failures"])
         progress = Progress(total=config.limit, enabled=config.progress)
         stats: EngineStats
         try:
             stats = await run_method(
-                method, llm, read_prompts(config.input),
+                method, llm, records,
                 on_pair=lambda pair: pairs_out.write(pair.to_dict()),
                 on_failure=lambda failure: failures_out.write(failure.to_dict()),
                 seed=config.seed, concurrency=config.concurrency, limit=config.limit, done_ids=done,
@@ -183,7 +235,8 @@ async def agenerate(config: GenerateConfig, backend: Backend | None = None) -> R
         finally:
             pairs_out.close()
             failures_out.close()
-            await backend.aclose()
+            if close_backend:
+                await backend.aclose()
             if cache is not None:
                 cache.close()
         in_output = sum(1 for _ in iter_jsonl(paths["journal"]))
@@ -195,13 +248,25 @@ async def agenerate(config: GenerateConfig, backend: Backend | None = None) -> R
             input_errors=stats.input_errors, duplicate_ids=stats.duplicate_ids,
             calls_sent=stats.usage.calls, cache_hits=stats.usage.cached_calls,
             prompt_tokens=stats.usage.prompt_tokens, completion_tokens=stats.usage.completion_tokens,
-            wall_seconds=time.monotonic() - start, pairs_in_output=in_output, stopped_early=stats.stopped_early,
+            wall_seconds=time.monotonic() - start, pairs_in_output=in_output,
+            stopped_early=stats.stopped_early, method_stats=method.run_stats(),
         )
-        paths["summary"].write_text(json.dumps({**asdict(summary), "per_pair": summary.per_pair()}, indent=2) + "\n")
+        summary_row = {**asdict(summary), "per_pair": summary.per_pair()}
+        paths["summary"].write_text(json.dumps(summary_row, indent=2) + "\n")
     if summary.stopped_early:
         raise EarlyStop(summary.stopped_early, stats)
     return summary
 
 
+def _on_ray(config: GenerateConfig, backend: Backend | None) -> RunSummary:
+    from rmboost.ray_engine import generate_on_ray
+
+    if backend is not None:
+        raise UserError("--engine ray builds a backend in every worker; it cannot use one passed in")
+    return generate_on_ray(config)
+
+
 def generate(config: GenerateConfig, backend: Backend | None = None) -> RunSummary:
+    if config.engine == "ray":  # in this thread, so that Ctrl-C reaches the Ray driver
+        return _on_ray(config, backend)
     return asyncio.run(agenerate(config, backend))

@@ -27,7 +27,9 @@ def output_paths(output: str | Path, fmt: str = "jsonl") -> dict[str, Path]:
         "journal": journal,
         "failures": Path(f"{stem}.failures.jsonl"),
         "summary": Path(f"{stem}.summary.json"),
-        "lock": Path(f"{out}.lock"),
+        # Named after the stem, like the failures file: `pairs.jsonl` and `pairs.parquet` share that
+        # file, so they must share one writer too.
+        "lock": Path(f"{stem}.lock"),
     }
 
 
@@ -85,7 +87,7 @@ def finished_ids(*paths: Path) -> set[str]:
 
 
 class WriterLock:
-    """An exclusive flock on `<output>.lock`: a second run on the same output is refused, and a
+    """An exclusive flock on `<stem>.lock`: a second run on the same output is refused, and a
     lock left by a killed process is released by the kernel, so it never blocks the next run."""
 
     def __init__(self, path: Path) -> None:
@@ -100,7 +102,8 @@ class WriterLock:
         except BlockingIOError:
             os.close(fd)
             raise UserError(
-                f"{self.path}: another rmboost run is writing this output; wait for it or choose another --output"
+                f"{self.path}: another rmboost run is writing this output; "
+                "wait for it or choose another --output"
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())

@@ -9,6 +9,7 @@ The reader never holds more than one row (one Parquet batch) in memory.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ def _check_messages(value: list[Any], source: str, line: int) -> list[dict[str, 
             raise InputError(source, line, where, "must be an object with 'role' and 'content'")
         role, content = m.get("role"), m.get("content")
         if role not in ROLES:
-            raise InputError(source, line, f"{where}.role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+            raise InputError(source, line, f"{where}.role",
+                             f"must be one of {', '.join(ROLES)}, got {role!r}")
         if not isinstance(content, str):
             raise InputError(source, line, f"{where}.content", "must be a string")
         messages.append({"role": role, "content": content})
@@ -60,7 +62,8 @@ def parse_row(row: Any, source: str, line: int) -> PromptRecord:
     if isinstance(context, list) and all(isinstance(c, str) for c in context):
         context = "\n\n".join(context)
     if context is not None and not isinstance(context, str):
-        raise InputError(source, line, "context", f"must be a string or a list of strings, got {type(context).__name__}")
+        raise InputError(source, line, "context",
+                         f"must be a string or a list of strings, got {type(context).__name__}")
     rid = row.get("id")
     if rid is None:
         rid = stable_id(prompt, context)
@@ -71,7 +74,34 @@ def parse_row(row: Any, source: str, line: int) -> PromptRecord:
     task = row.get("task")
     if task is not None and not isinstance(task, str):
         raise InputError(source, line, "task", f"must be a string, got {type(task).__name__}")
-    return PromptRecord(prompt=prompt, id=str(rid), context=context or None, task=task, source=source, line=line)
+    return PromptRecord(prompt=prompt, id=str(rid), context=context or None, task=task,
+                        source=source, line=line)
+
+
+# JSON can spell a lone UTF-16 surrogate as an escape; the string it makes cannot be written as UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def decode_json_line(raw: bytes, source: str, line_no: int) -> Any:
+    """One JSON value from one line (or a whole file); `InputError` if it is not UTF-8, not JSON,
+    nested too deeply to parse, or holds a lone surrogate. A UTF-8 byte order mark is ignored."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(source, line_no, None, f"is not valid UTF-8 (byte {e.start})") from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(source, line_no, None, f"is not valid JSON: {e}") from None
+    except RecursionError:
+        raise InputError(source, line_no, None, "is not valid JSON: nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(source, line_no, None, "holds a lone surrogate escape such as \\ud800, "
+                             "which is not valid Unicode") from None
+    return value
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any | InputError]]:
@@ -81,14 +111,9 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any | InputError]]:
             if not raw.strip():
                 continue
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                yield line_no, InputError(source, line_no, None, f"is not valid UTF-8 (byte {e.start})")
-                continue
-            try:
-                yield line_no, json.loads(text)
-            except (json.JSONDecodeError, RecursionError) as e:
-                yield line_no, InputError(source, line_no, None, f"is not valid JSON: {e}")
+                yield line_no, decode_json_line(raw, source, line_no)
+            except InputError as e:
+                yield line_no, e
 
 
 def _parquet_rows(path: Path) -> Iterator[tuple[int, Any | InputError]]:

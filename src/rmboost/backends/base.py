@@ -88,6 +88,10 @@ class Backend(ABC):
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Complete every request, in order. Raise `BackendError` when a request fails."""
 
+    async def start(self) -> None:
+        """Anything to settle before the first request, e.g. which model a server serves: the
+        model is part of the cache key and of every pair, even when all answers come from cache."""
+
     def count_tokens(self, messages: Sequence[Message]) -> int | None:
         """Tokens the prompt takes, when the backend can tell without a request."""
         return None

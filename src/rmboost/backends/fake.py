@@ -3,7 +3,9 @@
 Answers are a pure function of the request (messages, seed, temperature), shaped by the request's
 `stage` so that every method's parser gets something it understands. Tests can instead pass
 `replies` (a queue of canned texts, consumed in order) or `responder` (a function of the request),
-and read `history` for the requests received. `delay` (seconds) makes it slow enough to interrupt.
+and read `history` for the requests received. A request that asks for `logprobs` gets made-up
+top-k log-probabilities: 0.75 for each verdict letter A/B (0.25 for the other letter), 1 for every
+other token. `delay` (seconds) makes it slow enough to interrupt.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
@@ -40,6 +44,19 @@ def default_reply(request: ChatRequest) -> str:
     if request.stage.startswith("score"):
         return f"Score: {1 + int(h[5:7], 16) % 10}"
     return f"Answer {tag}: {body}."
+
+
+def fake_top_logprobs(text: str) -> list[dict[str, float]]:
+    """One dict per whitespace-led token of `text`, as a backend returns them."""
+    out: list[dict[str, float]] = []
+    for token in re.findall(r"\s*\S+|\s+$", text):
+        letter = token.strip()
+        if letter in ("A", "B"):
+            other = token.replace(letter, "B" if letter == "A" else "A")
+            out.append({token: math.log(0.75), other: math.log(0.25)})
+        else:
+            out.append({token: 0.0})
+    return out
 
 
 class FakeBackend(Backend):
@@ -81,6 +98,7 @@ class FakeBackend(Backend):
                     text=text,
                     prompt_tokens=self.count_tokens(request.message_dicts),
                     completion_tokens=len(text.split()),
+                    top_logprobs=fake_top_logprobs(text) if request.logprobs else None,
                 )
             )
         return out

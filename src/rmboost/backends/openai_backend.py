@@ -11,13 +11,14 @@ The API key comes from the `api_key` argument or OPENAI_API_KEY and is never par
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import os
 import random
 import time
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
 
@@ -37,6 +38,32 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _basic_auth(base_url: str) -> str | None:
+    parts = urlsplit(base_url)
+    if parts.username is None and parts.password is None:
+        return None
+    user_pass = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    return base64.b64encode(user_pass.encode()).decode()
+
+
+def split_credentials(base_url: str) -> tuple[str, dict[str, str]]:
+    """`http://user:pw@host/v1` -> (`http://host/v1`, a Basic Authorization header). The HTTP client
+    logs every request's URL at INFO, so a password left in the URL would end up in logs."""
+    basic = _basic_auth(base_url)
+    if basic is None:
+        return base_url, {}
+    parts = urlsplit(base_url)
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return bare, {"Authorization": f"Basic {basic}"}
+
+
+def secrets_of(api_key: str, base_url: str) -> list[str]:
+    """What must never be written: the key, a password in the URL, and its Basic-auth encoding."""
+    password = urlsplit(base_url).password
+    found = [api_key, *((unquote(password), password, _basic_auth(base_url) or "") if password else ())]
+    return [s for s in found if len(s) >= 8 and s != "not-needed"]
 
 
 def public_url(url: str) -> str:
@@ -71,17 +98,28 @@ class OpenAIBackend(Backend):
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
         self.max_parallel = int(max_parallel)
+        key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        self._secrets = secrets_of(key, self.base_url)
+        url, headers = split_credentials(self.base_url)
         self.client = openai.AsyncOpenAI(
-            base_url=self.base_url,
-            api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
+            base_url=url,
+            api_key=key,
             timeout=float(timeout),
             max_retries=0,
+            default_headers=headers,
         )
         self._model_lock = asyncio.Lock()
         self.retries = 0
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model, "base_url": public_url(self.base_url)}
+
+    def _redact(self, text: str) -> str:
+        # A server or proxy may quote the request's Authorization header in its error body, and
+        # error messages end up in failure files and run summaries.
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
 
     async def _resolve_model(self) -> str:
         """With no --model, use the server's first model (llama.cpp and vLLM serve exactly one)."""
@@ -92,11 +130,15 @@ class OpenAIBackend(Backend):
                 try:
                     models = await self.client.models.list()
                 except self._openai.OpenAIError as e:
-                    raise BackendError(f"no --model given and listing the server's models failed: {e}") from e
+                    message = f"no --model given and listing the server's models failed: {e}"
+                    raise BackendError(self._redact(message)) from e
                 if not models.data:
                     raise BackendError("no --model given and the server lists no models")
                 self.model = models.data[0].id
         return self.model
+
+    async def start(self) -> None:
+        await self._resolve_model()
 
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         return list(await asyncio.gather(*(self._complete_one(r) for r in requests)))
@@ -142,12 +184,13 @@ class OpenAIBackend(Backend):
         except o.APIStatusError as e:
             status = e.status_code
             retry_after = parse_retry_after(e.response.headers.get("retry-after"))
-            raise BackendError(f"HTTP {status}: {str(e.message)[:300]}", retryable=status in RETRY_STATUS,
-                               retry_after=retry_after) from e
+            # Redact before cutting, so no piece of a key survives the cut.
+            raise BackendError(self._redact(f"HTTP {status}: {e.message}")[:300],
+                               retryable=status in RETRY_STATUS, retry_after=retry_after) from e
         except (o.APIConnectionError, o.APIResponseValidationError) as e:  # timeouts are connection errors
-            raise BackendError(f"{type(e).__name__}: {e}", retryable=True) from e
+            raise BackendError(self._redact(f"{type(e).__name__}: {e}"), retryable=True) from e
         except ValueError as e:  # a body that is not JSON
-            raise BackendError(f"malformed response: {e}", retryable=True) from e
+            raise BackendError(self._redact(f"malformed response: {e}"), retryable=True) from e
         choices = getattr(response, "choices", None)
         if not choices:
             raise BackendError("response has no choices", retryable=True)
@@ -157,13 +200,16 @@ class OpenAIBackend(Backend):
         if not isinstance(text, str):
             raise BackendError("response has no message content", retryable=True)
         usage = getattr(response, "usage", None)
-        return Completion(
-            text=text,
-            finish_reason=str(getattr(choice, "finish_reason", None) or "stop"),
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            top_logprobs=_top_logprobs(choice),
-        )
+        try:
+            return Completion(
+                text=text,
+                finish_reason=str(getattr(choice, "finish_reason", None) or "stop"),
+                prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+                completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                top_logprobs=_top_logprobs(choice),
+            )
+        except (TypeError, ValueError, AttributeError) as e:  # valid JSON of the wrong shape: not validated
+            raise BackendError(self._redact(f"malformed response: {e}"), retryable=True) from e
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -173,5 +219,5 @@ def _top_logprobs(choice: Any) -> list[dict[str, float]] | None:
     content = getattr(getattr(choice, "logprobs", None), "content", None)
     if not content:
         return None
-    return [{alt.token: float(alt.logprob) for alt in (tok.top_logprobs or [])} or {tok.token: float(tok.logprob)}
-            for tok in content]
+    return [{alt.token: float(alt.logprob) for alt in (tok.top_logprobs or [])}
+            or {tok.token: float(tok.logprob)} for tok in content]

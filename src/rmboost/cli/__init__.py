@@ -8,7 +8,7 @@ import importlib
 import sys
 
 # Subcommand modules, in the order `rmboost --help` lists them.
-COMMANDS = ["generate", "data", "train", "eval"]
+COMMANDS = ["generate", "data", "train", "eval", "stats", "experiment"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,7 +26,8 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[s
         default = f.default if f.default is not dataclasses.MISSING else None
         if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
             default = f.default_factory()  # type: ignore[misc]
-        kwargs: dict[str, Any] = {"dest": f.name, "help": f"{help_text} (default: {default})"}
+        shown = "" if f.metadata.get("required") else f" (default: {default})"
+        kwargs: dict[str, Any] = {"dest": f.name, "help": help_text + shown}
         choices = f.metadata.get("choices")
         if choices:
             kwargs["choices"] = choices

@@ -11,6 +11,9 @@ from rmboost.methods.base import Method, SamplingConfig, WorkItem
 
 METHODS = {
     "rmboost": "rmboost.methods.rmboost:RMBoost",
+    "rlaif": "rmboost.methods.rlaif:RLAIF",
+    "west-of-n": "rmboost.methods.west_of_n:WestOfN",
+    "rlcd": "rmboost.methods.rlcd:RLCD",
 }
 
 

@@ -102,3 +102,8 @@ class Method(ABC):
     @abstractmethod
     async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
         """Return a pair for `item`, or raise `PairFailure` with the stage and reason."""
+
+    def run_stats(self) -> dict[str, Any]:
+        """Facts about this run that no single pair shows (e.g. RLAIF's disagreement rate); they
+        go into the run summary under `method_stats`."""
+        return {}

@@ -15,10 +15,12 @@ from pathlib import Path
 
 from rmboost.extraction import extract_tagged, normalise
 from rmboost.llm import LLM
+from rmboost.methods.rlaif import ORDERS, RLAIF, winner
 from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
 from rmboost.records import Pair, PairFailure
 from rmboost.tasks import Aspect, Task
 from rmboost.templates import load_template, render
+from rmboost.verdicts import parse_verdict
 
 LABELS = ("BETTER", "WORSE")
 # Weak models often answer the rewrite request with a comment on the responses instead of a new one.
@@ -42,8 +44,13 @@ class RMBoost(Method):
         aspects_per_pair: int | None = None,
         max_aspects: int = 3,
         length_control: bool = False,
+        verify: bool = False,
     ) -> None:
         super().__init__(task, sampling)
+        # --verify (beyond the paper): the RLAIF judge checks the label; a pair whose label it
+        # contradicts in both orders is dropped.
+        self.verifier = RLAIF(task, sampling) if verify else None
+        self.verified = self.contradicted = 0
         self.template = load_template("rmboost", template_file, required=("rewrite",))
         self.aspects_per_pair = aspects_per_pair
         self.max_aspects = max_aspects
@@ -85,7 +92,26 @@ class RMBoost(Method):
             raise PairFailure("y2", "identical to y1", label=label)
         if META_COMMENT.search(y2) and not META_COMMENT.search(y1):
             raise PairFailure("y2", "comments on the responses instead of answering", label=label, text=y2[:300])
+        extra = await self.verify(item, llm, y1, y2, label) if self.verifier else {}
         chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
         return self.new_pair(
-            item, llm, chosen, rejected, label=label, aspects=[a.name for a in aspects],
+            item, llm, chosen, rejected, label=label, aspects=[a.name for a in aspects], extra=extra,
         )
+
+    async def verify(self, item: WorkItem, llm: LLM, y1: str, y2: str, label: str) -> dict[str, object]:
+        assert self.verifier is not None
+        answers = await self.verifier.judge(item, llm, y1, y2)
+        verdicts = {o: parse_verdict(a.text) for o, a in zip(ORDERS, answers, strict=True)}
+        intended = 2 if label == "BETTER" else 1
+        picks = [winner(o, v) for o, v in verdicts.items() if v is not None]
+        self.verified += 1
+        if len(picks) == 2 and all(p != intended for p in picks):
+            self.contradicted += 1
+            raise PairFailure("verify", "judge contradicts the label in both orders", label=label, verdicts=verdicts)
+        return {"verdicts": verdicts}
+
+    def run_stats(self) -> dict[str, object]:
+        if self.verifier is None:
+            return {}
+        rate = self.contradicted / self.verified if self.verified else None
+        return {"verified": self.verified, "contradicted": self.contradicted, "contradiction_rate": rate}

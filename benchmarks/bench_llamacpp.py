@@ -1,0 +1,222 @@
+"""The embedded model: the `llamacpp` backend against bare llama-cpp-python on the same model,
+prompts and threads, and what prefix reuse and batched decoding buy on QA-Feedback prompts.
+
+Three measurements, each alternating its contenders within one run (the machine is shared):
+1. single stream: generated tokens/s of the backend against `Llama.create_chat_completion`, one
+   greedy request at a time on a short prompt (decode-bound);
+2. pair cost: wall time of one RMBoost pair (y1 then y2, through the method) against one plain
+   generation (y1 only), alone and amortised over many prompts at concurrency `n_seq`; with
+   prefix reuse on, off, and through the old design (one `Llama`, calls serialised under a lock,
+   so concurrent pairs interleave and lose the prefix);
+3. aggregate tokens/s: the same requests at concurrency `n_seq` against one at a time.
+Left out: other models, GPU offload, prompt-length sweeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from workloads import machine, qa_records
+
+from rmboost.backends.base import Backend, ChatRequest, Completion
+from rmboost.backends.llamacpp import LlamaCppBackend, packaged_gguf
+from rmboost.llm import LLM
+from rmboost.methods import SamplingConfig
+from rmboost.methods.base import WorkItem
+from rmboost.methods.rmboost import RMBoost
+from rmboost.records import PairFailure, PromptRecord
+from rmboost.tasks import load_task
+
+SHORT_PROMPTS = ["Write a long story about a lighthouse keeper and a storm.",
+                 "Explain in detail how a bicycle works, part by part.",
+                 "Describe a walk through a busy market in the morning.",
+                 "Write a long letter to a friend about learning to cook."]
+
+
+class SerialLlamaBackend(Backend):
+    """rmboost's llamacpp backend before batching: one `Llama`, one call at a time under a lock."""
+
+    name = "llamacpp-serial"
+
+    def __init__(self, n_ctx: int, n_threads: int) -> None:
+        from llama_cpp import Llama
+
+        self.llama = Llama(model_path=str(packaged_gguf()), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+        self.lock = threading.Lock()
+
+    def _one(self, r: ChatRequest) -> Completion:
+        with self.lock:
+            out = self.llama.create_chat_completion(messages=r.message_dicts, max_tokens=r.max_tokens,
+                                                    temperature=r.temperature, top_p=r.top_p, seed=r.seed)
+        usage = out["usage"]
+        return Completion(text=out["choices"][0]["message"]["content"] or "",
+                          finish_reason=out["choices"][0]["finish_reason"] or "stop",
+                          prompt_tokens=usage["prompt_tokens"], completion_tokens=usage["completion_tokens"])
+
+    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        return [await asyncio.to_thread(self._one, r) for r in requests]
+
+
+def records(n: int, context_chars: int | None) -> list[PromptRecord]:
+    return [PromptRecord(prompt=r["prompt"], id=r["id"], context=r["context"][:context_chars]) for r in qa_records(n)]
+
+
+async def timed(fn: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    out = await fn()
+    return time.perf_counter() - start, out
+
+
+async def run_prompts(method: RMBoost, backend: Backend, recs: list[PromptRecord], concurrency: int,
+                      pairs: bool, offset: int) -> tuple[float, int]:
+    """Wall time for pairs (or plain y1 generations) of `recs`; returns (seconds, completion tokens)."""
+    llm = LLM(backend, None, max_parallel=concurrency)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int, rec: PromptRecord) -> None:
+        item = WorkItem(record=rec, index=offset + i, seed=offset)
+        async with gate:
+            if pairs:
+                try:
+                    await method.make_pair(item, llm)
+                except PairFailure:
+                    pass  # a weak model's y2 can fail to parse; the calls were made all the same
+            else:
+                try:
+                    await llm.chat(method.request(method.policy_messages(rec), "y1", item))
+                except PairFailure:
+                    pass
+
+    seconds, _ = await timed(lambda: asyncio.gather(*(one(i, r) for i, r in enumerate(recs))))
+    return seconds, llm.totals.completion_tokens
+
+
+def ratio_line(label: str, value: float, target: str) -> str:
+    return f"| {label} | {value:.2f} | {target} |"
+
+
+async def main_async(args: argparse.Namespace) -> bool:
+    threads, n_seq = args.threads, args.n_seq
+    fast = LlamaCppBackend(n_threads=threads, n_seq=n_seq, n_ctx=args.n_ctx)
+    no_reuse = LlamaCppBackend(n_threads=threads, n_seq=n_seq, n_ctx=args.n_ctx, prefix_reuse=False)
+    serial = SerialLlamaBackend(n_ctx=args.n_ctx, n_threads=threads)
+    sampling = SamplingConfig(temperature=0.7, top_p=0.95, max_tokens=args.max_tokens)
+    method = RMBoost(load_task("qa"), sampling)
+    ok = True
+
+    # 1. single stream, greedy, decode-bound
+    bare_t, back_t, bare_n, back_n = 0.0, 0.0, 0, 0
+    for rep in range(args.repeats):
+        for k, prompt in enumerate(SHORT_PROMPTS[: args.single_prompts]):
+            messages = [{"role": "user", "content": prompt}]
+            request = ChatRequest.of(messages, max_tokens=args.decode_tokens, temperature=0.0, seed=k)
+            for who in (("bare", "backend") if (rep + k) % 2 == 0 else ("backend", "bare")):
+                if who == "bare":
+                    serial.llama.reset()  # no prefix reuse across runs, as the backend below
+                    dt, out = await timed(lambda: asyncio.to_thread(
+                        serial.llama.create_chat_completion, messages=messages,
+                        max_tokens=args.decode_tokens, temperature=0.0))
+                    bare_t, bare_n = bare_t + dt, bare_n + out["usage"]["completion_tokens"]
+                else:
+                    dt, out = await timed(lambda: no_reuse.complete([request]))
+                    back_t, back_n = back_t + dt, back_n + out[0].completion_tokens
+    bare_rate, back_rate = bare_n / bare_t, back_n / back_t
+    print(f"\n## 1. single stream ({threads} threads, greedy, {args.decode_tokens} tokens max, short prompts)")
+    print("| contender | generated tokens/s |\n| --- | --- |")
+    print(f"| bare llama-cpp-python `Llama.create_chat_completion` | {bare_rate:.1f} |")
+    print(f"| rmboost `llamacpp` backend | {back_rate:.1f} |")
+    print(f"backend/bare: {back_rate / bare_rate:.2f} (target >= 0.95)")
+    ok &= back_rate / bare_rate >= 0.95
+
+    # 2. pair cost against a plain generation, alone and amortised
+    recs = records(3 * args.repeats + 4 * args.repeats * args.pairs, args.context_chars)
+    alone: dict[str, list[float]] = {"plain": [], "pair": [], "pair, no prefix reuse": []}
+    cursor = 0
+    for rep in range(args.repeats):
+        for name in list(alone)[rep % 3:] + list(alone)[: rep % 3]:
+            backend = no_reuse if name.endswith("reuse") else fast
+            seconds, _ = await run_prompts(method, backend, [recs[cursor]], 1, name != "plain", cursor)
+            alone[name].append(seconds)
+            cursor += 1
+    amort: dict[str, list[float]] = {"plain": [], "pair": [], "pair, no prefix reuse": [],
+                                     "pair, serial Llama (before)": []}
+    tokens: dict[str, list[int]] = {k: [] for k in amort}
+    for rep in range(args.repeats):
+        names = list(amort)
+        for name in names[rep % 4:] + names[: rep % 4]:
+            backend = {"pair, no prefix reuse": no_reuse, "pair, serial Llama (before)": serial}.get(name, fast)
+            batch = recs[cursor: cursor + args.pairs]
+            cursor += args.pairs
+            seconds, n_tok = await run_prompts(method, backend, batch, n_seq, name != "plain", cursor)
+            amort[name].append(seconds / len(batch))
+            tokens[name].append(n_tok)
+    print(f"\n## 2. RMBoost pair against one plain generation (QA-Feedback, T=0.7, max_tokens {args.max_tokens})")
+    print(f"| run | alone: s | alone: x plain | {args.pairs} prompts at concurrency {n_seq}: s per prompt "
+          "| amortised: x plain | completion tokens |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    plain_alone, plain_amort = statistics.median(alone["plain"]), statistics.median(amort["plain"])
+    for name in amort:
+        a = statistics.median(alone[name]) if name in alone else None
+        m = statistics.median(amort[name])
+        a_txt = f"{a:.2f} | {a / plain_alone:.2f}" if a is not None else "- | -"
+        print(f"| {name} | {a_txt} | {m:.2f} | {m / plain_amort:.2f} | {sum(tokens[name])} |")
+    pair_alone = statistics.median(alone["pair"]) / plain_alone
+    pair_amort = statistics.median(amort["pair"]) / plain_amort
+    print(f"pair/plain: alone {pair_alone:.2f}, amortised {pair_amort:.2f} (target <= 1.4)")
+    ok &= pair_amort <= 1.4
+
+    # 3. aggregate tokens/s: the same requests one at a time and n_seq at a time
+    requests = [ChatRequest.of([{"role": "user", "content": SHORT_PROMPTS[i % len(SHORT_PROMPTS)]}],
+                               max_tokens=args.decode_tokens, temperature=0.7, top_p=0.95, seed=i)
+                for i in range(args.aggregate_requests)]
+    rates: dict[str, list[float]] = {"one at a time": [], f"{n_seq} at a time": []}
+    for rep in range(args.repeats):
+        for name in list(rates)[rep % 2:] + list(rates)[: rep % 2]:
+            backend = no_reuse  # distinct prompts anyway; no reuse keeps both sides doing the same work
+            if name == "one at a time":
+                async def serially() -> list[Completion]:
+                    return [(await backend.complete([r]))[0] for r in requests]
+                dt, outs = await timed(serially)
+            else:
+                dt, outs = await timed(lambda: backend.complete(requests))
+            rates[name].append(sum(o.completion_tokens for o in outs) / dt)
+    single, batched = (statistics.median(v) for v in rates.values())
+    print(f"\n## 3. aggregate generated tokens/s, {args.aggregate_requests} requests of up to "
+          f"{args.decode_tokens} tokens")
+    print(f"| one at a time | {n_seq} at a time (batched) | ratio (target >= 2) |\n| --- | --- | --- |")
+    print(f"| {single:.1f} | {batched:.1f} | {batched / single:.2f} |")
+    ok &= batched / single >= 2
+    for b in (fast, no_reuse):
+        await b.aclose()
+    serial.llama.close()
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--n-seq", type=int, default=8, help="sequences decoded together")
+    parser.add_argument("--n-ctx", type=int, default=4096, help="context per sequence")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--single-prompts", type=int, default=2)
+    parser.add_argument("--decode-tokens", type=int, default=128)
+    parser.add_argument("--pairs", type=int, default=16, help="prompts per amortised run")
+    parser.add_argument("--max-tokens", type=int, default=384)
+    parser.add_argument("--aggregate-requests", type=int, default=16)
+    parser.add_argument("--context-chars", type=int, default=None, help="cut the passages (CI smoke only)")
+    args = parser.parse_args(argv)
+    print(f"# bench_llamacpp on {machine()}; model {packaged_gguf().name}")
+    ok = asyncio.run(main_async(args))
+    print("targets: " + ("met" if ok else "MISSED (see docs/PERFORMANCE.md)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

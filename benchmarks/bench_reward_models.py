@@ -1,0 +1,78 @@
+"""Training and scoring throughput (pairs per second) of each reward-model kind on this machine,
+on real QA-Feedback pairs (long passages, so inputs are cut to each kind's max_length).
+
+    .venv/bin/python benchmarks/bench_reward_models.py [--kinds embed-linear,minilm,smollm2]
+        [--train-pairs 64] [--score-pairs 128] [--hf PATH] [--json OUT]
+
+Training throughput counts one epoch over `--train-pairs` pairs, including tokenising/embedding
+them and loading the base model (so small runs understate the steady-state rate); scoring counts
+both responses of each of `--score-pairs` held-out pairs, excluding the model load. The load
+average is printed with each row, because other jobs on a shared machine slow every number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from rmboost.data.qa_feedback import load_questions, pairs  # noqa: E402
+from rmboost.rm.base import RewardModel  # noqa: E402
+from rmboost.rm.train import train_reward_model  # noqa: E402
+
+QA_FEEDBACK = REPO.parent / "shared" / "data" / "qa_feedback" / "dev_feedback.json"
+
+
+def bench(kind: str, train_n: int, score_n: int) -> dict:
+    train = pairs(load_questions(QA_FEEDBACK, "train"))[:train_n]
+    test = pairs(load_questions(QA_FEEDBACK, "test"))[:score_n]
+    start = time.perf_counter()
+    model = train_reward_model(train, kind, seed=0, epochs=1)
+    train_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(tmp)
+        loaded = RewardModel.load(tmp)
+        start = time.perf_counter()
+        loaded.score_pairs(test)
+        score_s = time.perf_counter() - start
+    return {
+        "kind": kind,
+        "train_pairs": len(train),
+        "train_seconds": round(train_s, 1),
+        "train_pairs_per_s": round(len(train) / train_s, 2),
+        "score_pairs": len(test),
+        "score_seconds": round(score_s, 1),
+        "score_pairs_per_s": round(len(test) / score_s, 2),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+        "cores": len(os.sched_getaffinity(0)),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kinds", default="embed-linear,minilm,smollm2")
+    ap.add_argument("--train-pairs", type=int, default=64)
+    ap.add_argument("--score-pairs", type=int, default=128)
+    ap.add_argument("--hf", default=None, help="also benchmark hf:PATH with this local checkpoint")
+    ap.add_argument("--json", default=None, help="append one JSON line per kind to this file")
+    args = ap.parse_args()
+    kinds = [k for k in args.kinds.split(",") if k] + ([f"hf:{args.hf}"] if args.hf else [])
+    print(f"{'kind':<14} {'train pairs/s':>14} {'score pairs/s':>14} {'load avg':>9}")
+    for kind in kinds:
+        row = bench(kind, args.train_pairs, args.score_pairs)
+        print(f"{kind:<14} {row['train_pairs_per_s']:>14} {row['score_pairs_per_s']:>14} {row['load_avg_1min']:>9}")
+        if args.json:
+            with open(args.json, "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

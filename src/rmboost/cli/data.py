@@ -1,0 +1,66 @@
+"""`rmboost data ...`: turn public human-labelled data sets into rmboost's files.
+
+`data qa-feedback FILE --split {train,test,all} --as {prompts,pairs} --output OUT [--format parquet]`
+writes QA-Feedback questions as prompt records (for generation) or its human comparisons as TRL
+pairs (for training and evaluation), with the same question-level split either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+
+from rmboost.cli.options import add_dataclass_args, from_args
+
+
+@dataclass
+class QAFeedbackConfig:
+    file: str = field(metadata={"cli": False})
+    output: str = field(default="", metadata={"help": "where to write (JSONL, or Parquet)", "required": True})
+    split: str = field(
+        default="all",
+        metadata={
+            "help": "questions to keep; the split is by a hash of the question",
+            "choices": ["train", "test", "all"],
+        },
+    )
+    as_: str = field(default="prompts", metadata={"cli": False})
+    format: str = field(
+        default="jsonl", metadata={"help": "output file format", "choices": ["jsonl", "parquet"]}
+    )
+    on_error: str = field(
+        default="raise",
+        metadata={
+            "help": "a malformed question stops the run, or is skipped and counted",
+            "choices": ["raise", "skip"],
+        },
+    )
+
+
+def _qa_feedback(args: argparse.Namespace) -> int:
+    from rmboost.data.qa_feedback import export
+    from rmboost.data.row_files import SkipCounter
+
+    cfg = from_args(QAFeedbackConfig, args)
+    counter = SkipCounter(on_error=cfg.on_error)  # type: ignore[arg-type]
+    n = export(cfg.file, cfg.output, cfg.split, cfg.as_, cfg.format, counter)  # type: ignore[arg-type]
+    skipped = f", skipped {counter.skipped} malformed" if counter.skipped else ""
+    print(f"wrote {n} {cfg.as_} to {cfg.output}{skipped}", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("data", help="convert public human-labelled data sets")
+    sub = parser.add_subparsers(dest="data_command", required=True, metavar="SOURCE")
+    qa = sub.add_parser("qa-feedback", help="QA-Feedback dev_feedback.json as prompt records or TRL pairs")
+    qa.add_argument("file", help="dev_feedback.json (a JSON list of questions)")
+    qa.add_argument(
+        "--as",
+        dest="as_",
+        choices=["prompts", "pairs"],
+        default="prompts",
+        help="prompt records {id, prompt, context, task} or human-labelled TRL pairs (default: prompts)",
+    )
+    add_dataclass_args(qa, QAFeedbackConfig)
+    qa.set_defaults(func=_qa_feedback)

@@ -1,0 +1,88 @@
+"""`rmboost train --data FILE [--data FILE ...] --rm KIND --output DIR [--seed N]`: train a
+Bradley-Terry reward model on one or more pair files and save it to DIR."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+
+from rmboost.cli.options import add_dataclass_args, from_args
+
+FORMATS = ["trl", "qa-feedback", "hh", "rewardbench"]
+
+
+@dataclass
+class TrainConfig:
+    data: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "a pair file (TRL JSONL or Parquet); repeat to train on a mixture",
+            "required": True,
+        },
+    )
+    rm: str = field(
+        default="embed-linear",
+        metadata={
+            "help": "kind: embed-linear, minilm, smollm2, or hf:PATH (a local transformers checkpoint)"
+        },
+    )
+    output: str = field(
+        default="", metadata={"help": "directory to save the reward model in", "required": True}
+    )
+    seed: int = field(default=0, metadata={"help": "seed for initialisation and shuffling"})
+    format: str = field(default="trl", metadata={"help": "format of the --data files", "choices": FORMATS})
+    split: str = field(
+        default="all",
+        metadata={"help": "questions to use with --format qa-feedback", "choices": ["train", "test", "all"]},
+    )
+    epochs: float | None = field(
+        default=None, metadata={"help": "passes over the data (kind's default if unset)"}
+    )
+    lr: float | None = field(default=None, metadata={"help": "learning rate (kind's default if unset)"})
+    batch_size: int | None = field(
+        default=None, metadata={"help": "pairs per step (kind's default if unset)"}
+    )
+    max_length: int | None = field(
+        default=None,
+        metadata={"help": "tokens per (prompt, response) input; longer ones are cut, see truncation.py"},
+    )
+    on_error: str = field(
+        default="raise",
+        metadata={
+            "help": "a malformed row stops the run, or is skipped and counted",
+            "choices": ["raise", "skip"],
+        },
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rmboost.data.row_files import SkipCounter
+    from rmboost.rm.train import load_training_pairs, train_reward_model
+
+    cfg = from_args(TrainConfig, args)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    counter = SkipCounter(on_error=cfg.on_error)  # type: ignore[arg-type]
+    pairs = load_training_pairs(cfg.data, cfg.format, counter, cfg.split)  # type: ignore[arg-type]
+    if counter.skipped:
+        print(f"skipped {counter.skipped} malformed rows, e.g. {counter.first_errors[0]}", file=sys.stderr)
+    start = time.perf_counter()
+    overrides = {
+        "epochs": cfg.epochs,
+        "lr": cfg.lr,
+        "batch_size": cfg.batch_size,
+        "max_length": cfg.max_length,
+    }
+    model = train_reward_model(pairs, cfg.rm, cfg.seed, **overrides)
+    seconds = time.perf_counter() - start
+    model.save(cfg.output)
+    print(f"trained {cfg.rm} on {len(pairs)} pairs in {seconds:.1f}s; saved to {cfg.output}", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a reward model on preference pairs")
+    add_dataclass_args(parser, TrainConfig)
+    parser.set_defaults(func=_run)

@@ -1,0 +1,57 @@
+"""The baselines on the real embedded model: in-process through llama-cpp-python, and behind
+llama-cpp-python's OpenAI-compatible server on loopback. Short prompts and answers keep it cheap;
+what is checked is that every prompt ends once, as a pair or a failure with a reason, and what each
+backend can give RLAIF (log-probabilities from the server, none in-process)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import read_jsonl, write_jsonl
+from rmboost.generate import GenerateConfig, RunSummary, generate
+from test_embedded_model import PROMPTS, server_url  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.slow
+
+
+def run(tmp_path: Path, method: str, backend: str, **kw: object) -> tuple[RunSummary, list[dict], list[dict]]:
+    inp = write_jsonl(tmp_path / "in.jsonl", PROMPTS)
+    out = tmp_path / f"{method}-{backend}.jsonl"
+    config = GenerateConfig(input=str(inp), output=str(out), method=method, backend=backend,  # type: ignore[arg-type]
+                            max_tokens=64, seed=1, n=2, progress=False, **kw)
+    summary = generate(config)
+    failures_file = out.with_name(out.stem + ".failures.jsonl")
+    failures = read_jsonl(failures_file) if failures_file.exists() else []
+    pairs = read_jsonl(out) if out.exists() else []
+    ids = sorted([r["id"] for r in pairs] + [f["id"] for f in failures])
+    assert ids == ["bloom", "paris"], (pairs, failures)
+    assert all(r["method"] == method and r["chosen"] != r["rejected"] for r in pairs)
+    assert all(f["stage"] and f["reason"] for f in failures)
+    return summary, pairs, failures
+
+
+@pytest.mark.parametrize("method", ["rlaif", "west-of-n", "rlcd"])
+def test_each_baseline_runs_in_process(method: str, tmp_path: Path) -> None:
+    summary, _, _ = run(tmp_path, method, "llamacpp")
+    assert summary.calls_sent > 0 and summary.completion_tokens > 0
+    if method == "rlaif":
+        # llama-cpp-python refuses logprobs for a model loaded without logits_all: asked again without.
+        assert "logits_all" in summary.method_stats["logprobs_refused"]
+
+
+@pytest.mark.parametrize("method", ["rlaif", "west-of-n", "rlcd"])
+def test_each_baseline_runs_against_an_openai_compatible_server(
+    method: str, tmp_path: Path, server_url: str  # noqa: F811
+) -> None:
+    summary, pairs, failures = run(tmp_path, method, "openai", base_url=server_url, keep_disagreements=True)
+    assert summary.calls_sent > 0
+    if method == "rlaif":
+        assert "logprobs_refused" not in summary.method_stats
+        # The server returns log-probabilities, so every pair whose verdicts were read has a confidence.
+        assert all(0.0 <= r["confidence"] <= 1.0 for r in pairs)
+        assert all(f["stage"].startswith("judge") or f["stage"].startswith("sample") for f in failures)
+    summary_file = json.loads((tmp_path / f"{method}-openai.summary.json").read_text())
+    assert summary_file["per_pair"]["calls"] > 0

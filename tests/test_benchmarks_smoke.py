@@ -1,0 +1,54 @@
+"""Each benchmark under benchmarks/ still runs end to end on a tiny input and prints its table.
+
+The figures themselves are not checked (they are `make bench`'s job, on a quiet machine); what is
+checked is that every comparison ran and produced a ratio. The distilabel comparison is left out
+with the benchmark's own `--no-distilabel` flag: it needs a separate venv that CI does not build.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"^targets: (met|MISSED)", done.stdout, re.MULTILINE), done.stdout
+    return done.stdout
+
+
+def test_orchestration_benchmark_runs() -> None:
+    out = run("bench_orchestration.py", "--prompts", "12", "--concurrency", "4", "--delays", "0",
+              "--repeats", "1", "--no-distilabel", "--cli-prompts", "6", "--cli-delay", "0.01",
+              "--cli-concurrency", "4")
+    row = re.search(r"^\| 0 ms \| (\d+) \| (\d+) \| not run \| ([\d.]+) \| not run \|", out, re.MULTILINE)
+    assert row, out
+    assert int(row.group(1)) > 0 and int(row.group(2)) > 0
+    assert re.search(r"^CLI, 6 prompts, 10 ms latency, .* ratio [\d.]+", out, re.MULTILINE), out
+
+
+@pytest.mark.slow
+def test_llamacpp_benchmark_runs() -> None:
+    out = run("bench_llamacpp.py", "--repeats", "1", "--single-prompts", "1", "--decode-tokens", "6",
+              "--pairs", "2", "--n-seq", "2", "--n-ctx", "1024", "--max-tokens", "8",
+              "--aggregate-requests", "2", "--context-chars", "200")
+    assert re.search(r"^backend/bare: [\d.]+", out, re.MULTILINE), out
+    assert re.search(r"^pair/plain: alone [\d.]+, amortised [\d.]+", out, re.MULTILINE), out
+    assert re.search(r"^\| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", out, re.MULTILINE), out
+    for run_name in ("plain", "pair", "pair, no prefix reuse", "pair, serial Llama (before)"):
+        assert f"| {run_name} |" in out
+
+
+def test_scale_benchmark_runs() -> None:
+    out = run("bench_scale.py", "--small", "20", "--large", "200", "--concurrency", "8")
+    assert re.search(r"^\| 200 \| \d+ \| \d+ \| [\d.]+ \| \d+ \| \d+ \|$", out, re.MULTILINE), out
+    assert re.search(r"^time per prompt, large/small: [\d.]+", out, re.MULTILINE), out
+    assert re.search(r"^peak RSS: \d+ MB", out, re.MULTILINE), out

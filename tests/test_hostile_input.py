@@ -1,0 +1,224 @@
+"""Hostile input at every reader (prompts, TRL pairs, QA-Feedback, HH, RewardBench): random bytes,
+invalid UTF-8, deep nesting, huge lines, wrong types and odd Unicode. Each reader gives a clear
+error (a `UserError` naming the file) or a counted skip, never a traceback from deep inside and
+never a lost row: every non-blank line comes out as a record or as a counted error. What comes out
+can be written as UTF-8 JSON (a lone surrogate would crash the writer or the cache much later).
+RMBOOST_SOAK=1 (`make soak`) runs ten times more examples.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rmboost.data.hh import load_hh
+from rmboost.data.qa_feedback import load_questions
+from rmboost.data.rewardbench import load_rewardbench
+from rmboost.data.row_files import SkipCounter
+from rmboost.data.trl_pairs import load_trl_pairs
+from rmboost.errors import InputError, UserError
+from rmboost.prompt_reader import read_prompts
+from rmboost.records import Pair, PromptRecord
+
+SOAK = os.environ.get("RMBOOST_SOAK") == "1"
+FUZZ = settings(
+    max_examples=1000 if SOAK else 50,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+FIELDS = [
+    "prompt",
+    "chosen",
+    "rejected",
+    "id",
+    "context",
+    "task",
+    "subset",
+    "role",
+    "content",
+    "question",
+    "passages",
+    "prediction 1",
+    "prediction 2",
+    "prediction 3",
+    "prediction 4",
+    "preference",
+]
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+# A row that nearly fits: the right field names with values of any type, odd Unicode included.
+near_rows = st.fixed_dictionaries({}, optional={f: json_values for f in FIELDS})
+transcripts = st.lists(
+    st.sampled_from(["\n\nHuman: ", "\n\nAssistant: ", "hi", "\u2028", "\x00", ""]), max_size=6
+)
+hh_rows = st.fixed_dictionaries({"chosen": transcripts.map("".join), "rejected": transcripts.map("".join)})
+lone_surrogate = st.sampled_from([r'"\ud800"', r'"a\udfff"', r'["\udbff"]', r'"\ud83d\u0041"'])
+
+
+def surrogate_row(fragment: str) -> bytes:
+    fields = ", ".join(f'"{name}": {fragment}' for name in ("prompt", "chosen", "question"))
+    return ("{" + fields + ', "rejected": "r", "subset": "s"}').encode()
+
+
+lines = st.one_of(
+    st.binary(max_size=80),  # random bytes: invalid UTF-8, lone \r, NUL...
+    json_values.map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+    near_rows.map(lambda v: json.dumps(v, ensure_ascii=False).encode()),
+    hh_rows.map(lambda v: json.dumps(v).encode()),
+    lone_surrogate.map(surrogate_row),
+    st.integers(1, 100_000).map(lambda d: b"[" * d + b"]" * d),  # deep nesting
+    st.integers(1, 100_000).map(lambda d: b'{"prompt": ' * d + b"1" + b"}" * d),
+    st.just(b'{"prompt": "' + b"x" * 2_000_000 + b'"}'),  # a huge line
+    st.sampled_from(
+        [b"\xef\xbb\xbf{}", b"\xff\xfe{\x00}\x00", b'{"prompt": "a"}\r', b"\r\n", b"\x85\xe2\x80\xa8"]
+    ),
+)
+files = st.lists(lines, max_size=8).map(lambda ls: b"\n".join(ls) + b"\n")
+
+
+def rows_in(data: bytes) -> int:
+    """Independent count of the rows a JSONL reader must account for: non-blank `\\n`-separated lines."""
+    return sum(1 for line in data.split(b"\n") if line.strip())
+
+
+def writable(value: Any) -> None:
+    """What a reader returns must survive being written as UTF-8 JSON (the pair file, the cache)."""
+    json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def write(tmp: Path, name: str, data: bytes) -> Path:
+    path = tmp / name
+    path.write_bytes(data)
+    return path
+
+
+@FUZZ
+@given(data=files)
+def test_prompt_reader_accounts_for_every_line(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = write(tmp_path_factory.mktemp("p"), "in.jsonl", data)
+    out = list(read_prompts(path))
+    assert len(out) == rows_in(data)
+    for item in out:
+        if isinstance(item, InputError):
+            assert item.source == str(path) and 1 <= item.line <= data.count(b"\n") and str(path) in str(item)
+        else:
+            assert isinstance(item, PromptRecord)
+            writable([item.prompt, item.context, item.id, item.task])
+
+
+LOADERS: dict[str, Callable[[Path, SkipCounter], list[Any]]] = {
+    "trl": load_trl_pairs,
+    "hh": load_hh,
+    "rewardbench": load_rewardbench,
+    "qa-feedback": lambda path, counter: load_questions(path, "all", counter),
+}
+
+
+@FUZZ
+@given(data=files)
+def test_loaders_skip_and_count_or_keep_every_line(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    path = write(tmp_path_factory.mktemp("l"), "in.jsonl", data)
+    for load in LOADERS.values():
+        counter = SkipCounter("skip")
+        out = load(path, counter)
+        assert len(out) + counter.skipped == rows_in(data)
+        for item in out:
+            writable(
+                item.to_dict() if isinstance(item, Pair) else [item.question, item.context, item.predictions]
+            )
+        try:  # in raise mode the first bad line is a clear error naming the file and line
+            load(path, SkipCounter("raise"))
+        except InputError as e:
+            assert e.source == str(path) and e.line >= 1 and f"{path}:{e.line}" in str(e)
+
+
+whole_files = (
+    st.binary(max_size=200)
+    | json_values.map(lambda v: json.dumps(v).encode())
+    | st.lists(near_rows).map(lambda v: json.dumps(v).encode())
+    | st.just(b"[" * 100_000 + b"]" * 100_000)
+)
+
+
+@FUZZ
+@given(data=whole_files)
+def test_whole_file_json_is_a_clear_error_or_every_item_accounted(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    """QA-Feedback ships as one JSON list (`.json`); the other loaders accept that shape too."""
+    path = write(tmp_path_factory.mktemp("j"), "in.json", data)
+    for load in LOADERS.values():
+        counter = SkipCounter("skip")
+        try:
+            out = load(path, counter)
+        except UserError as e:
+            assert str(path) in str(e)
+            continue
+        assert len(out) + counter.skipped == len(json.loads(data))
+
+
+@FUZZ
+@given(data=st.binary(max_size=400))
+def test_a_file_that_is_not_parquet_is_a_clear_error(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    path = write(tmp_path_factory.mktemp("q"), "in.parquet", b"PAR1" + data)
+    for read in (
+        lambda p: list(read_prompts(p)),
+        *(lambda p, f=f: f(p, SkipCounter("skip")) for f in LOADERS.values()),
+    ):
+        with pytest.raises(UserError, match=str(path)):
+            read(path)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([1, 2]),
+        pa.array([None, None], pa.string()),
+        pa.array([[1], []]),
+        pa.array([b"\xff", b"x"]),
+        pa.array([{"role": "user"}, {"role": None}]),
+        pa.array([["a", "b"], None]),
+    ],
+)
+def test_parquet_columns_of_the_wrong_type_are_counted(tmp_path: Path, column: pa.Array) -> None:
+    path = tmp_path / "in.parquet"
+    names = ["prompt", "chosen", "rejected", "subset", "question", "passages", "preference"]
+    pq.write_table(pa.table({name: column for name in names}), path)
+    out = list(read_prompts(path))
+    assert len(out) == 2 and all(isinstance(r, InputError) and r.line in (1, 2) for r in out)
+    for load in LOADERS.values():
+        counter = SkipCounter("skip")
+        assert load(path, counter) == [] and counter.skipped == 2
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_row(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "in.jsonl", b'\xef\xbb\xbf{"prompt": "a", "chosen": "b", "rejected": "c", "subset": "s"}\n'
+    )
+    assert isinstance(next(read_prompts(path)), PromptRecord)
+    assert len(load_trl_pairs(path)) == 1 and len(load_rewardbench(path)) == 1
