@@ -20,7 +20,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from workloads import machine, qa_records
@@ -34,10 +34,12 @@ from rmboost.methods.rmboost import RMBoost
 from rmboost.records import PairFailure, PromptRecord
 from rmboost.tasks import load_task
 
-SHORT_PROMPTS = ["Write a long story about a lighthouse keeper and a storm.",
-                 "Explain in detail how a bicycle works, part by part.",
-                 "Describe a walk through a busy market in the morning.",
-                 "Write a long letter to a friend about learning to cook."]
+SHORT_PROMPTS = [
+    "Write a long story about a lighthouse keeper and a storm.",
+    "Explain in detail how a bicycle works, part by part.",
+    "Describe a walk through a busy market in the morning.",
+    "Write a long letter to a friend about learning to cook.",
+]
 
 
 class SerialLlamaBackend(Backend):
@@ -53,29 +55,42 @@ class SerialLlamaBackend(Backend):
 
     def _one(self, r: ChatRequest) -> Completion:
         with self.lock:
-            out = self.llama.create_chat_completion(messages=r.message_dicts, max_tokens=r.max_tokens,
-                                                    temperature=r.temperature, top_p=r.top_p, seed=r.seed)
+            out = self.llama.create_chat_completion(
+                messages=r.message_dicts,
+                max_tokens=r.max_tokens,
+                temperature=r.temperature,
+                top_p=r.top_p,
+                seed=r.seed,
+            )
         usage = out["usage"]
-        return Completion(text=out["choices"][0]["message"]["content"] or "",
-                          finish_reason=out["choices"][0]["finish_reason"] or "stop",
-                          prompt_tokens=usage["prompt_tokens"], completion_tokens=usage["completion_tokens"])
+        return Completion(
+            text=out["choices"][0]["message"]["content"] or "",
+            finish_reason=out["choices"][0]["finish_reason"] or "stop",
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
+        )
 
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         return [await asyncio.to_thread(self._one, r) for r in requests]
 
 
 def records(n: int, context_chars: int | None) -> list[PromptRecord]:
-    return [PromptRecord(prompt=r["prompt"], id=r["id"], context=r["context"][:context_chars]) for r in qa_records(n)]
+    return [
+        PromptRecord(prompt=r["prompt"], id=r["id"], context=r["context"][:context_chars])
+        for r in qa_records(n)
+    ]
 
 
-async def timed(fn: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+async def timed(work: Awaitable[Any]) -> tuple[float, Any]:
+    """Seconds to finish `work` (a coroutine does nothing until awaited, so creating it is free)."""
     start = time.perf_counter()
-    out = await fn()
+    out = await work
     return time.perf_counter() - start, out
 
 
-async def run_prompts(method: RMBoost, backend: Backend, recs: list[PromptRecord], concurrency: int,
-                      pairs: bool, offset: int) -> tuple[float, int]:
+async def run_prompts(
+    method: RMBoost, backend: Backend, recs: list[PromptRecord], concurrency: int, pairs: bool, offset: int
+) -> tuple[float, int]:
     """Wall time for pairs (or plain y1 generations) of `recs`; returns (seconds, completion tokens)."""
     llm = LLM(backend, None, max_parallel=concurrency)
     gate = asyncio.Semaphore(concurrency)
@@ -94,12 +109,12 @@ async def run_prompts(method: RMBoost, backend: Backend, recs: list[PromptRecord
                 except PairFailure:
                     pass
 
-    seconds, _ = await timed(lambda: asyncio.gather(*(one(i, r) for i, r in enumerate(recs))))
+    seconds, _ = await timed(asyncio.gather(*(one(i, r) for i, r in enumerate(recs))))
     return seconds, llm.totals.completion_tokens
 
 
-def ratio_line(label: str, value: float, target: str) -> str:
-    return f"| {label} | {value:.2f} | {target} |"
+async def one_by_one(backend: Backend, requests: list[ChatRequest]) -> list[Completion]:
+    return [(await backend.complete([r]))[0] for r in requests]
 
 
 async def main_async(args: argparse.Namespace) -> bool:
@@ -117,18 +132,25 @@ async def main_async(args: argparse.Namespace) -> bool:
         for k, prompt in enumerate(SHORT_PROMPTS[: args.single_prompts]):
             messages = [{"role": "user", "content": prompt}]
             request = ChatRequest.of(messages, max_tokens=args.decode_tokens, temperature=0.0, seed=k)
-            for who in (("bare", "backend") if (rep + k) % 2 == 0 else ("backend", "bare")):
+            for who in ("bare", "backend") if (rep + k) % 2 == 0 else ("backend", "bare"):
                 if who == "bare":
                     serial.llama.reset()  # no prefix reuse across runs, as the backend below
-                    dt, out = await timed(lambda: asyncio.to_thread(
-                        serial.llama.create_chat_completion, messages=messages,
-                        max_tokens=args.decode_tokens, temperature=0.0))
+                    dt, out = await timed(
+                        asyncio.to_thread(
+                            serial.llama.create_chat_completion,
+                            messages=messages,
+                            max_tokens=args.decode_tokens,
+                            temperature=0.0,
+                        )
+                    )
                     bare_t, bare_n = bare_t + dt, bare_n + out["usage"]["completion_tokens"]
                 else:
-                    dt, out = await timed(lambda: no_reuse.complete([request]))
+                    dt, out = await timed(no_reuse.complete([request]))
                     back_t, back_n = back_t + dt, back_n + out[0].completion_tokens
     bare_rate, back_rate = bare_n / bare_t, back_n / back_t
-    print(f"\n## 1. single stream ({threads} threads, greedy, {args.decode_tokens} tokens max, short prompts)")
+    print(
+        f"\n## 1. single stream ({threads} threads, greedy, {args.decode_tokens} tokens max, short prompts)"
+    )
     print("| contender | generated tokens/s |\n| --- | --- |")
     print(f"| bare llama-cpp-python `Llama.create_chat_completion` | {bare_rate:.1f} |")
     print(f"| rmboost `llamacpp` backend | {back_rate:.1f} |")
@@ -140,26 +162,41 @@ async def main_async(args: argparse.Namespace) -> bool:
     alone: dict[str, list[float]] = {"plain": [], "pair": [], "pair, no prefix reuse": []}
     cursor = 0
     for rep in range(args.repeats):
-        for name in list(alone)[rep % 3:] + list(alone)[: rep % 3]:
+        for name in list(alone)[rep % 3 :] + list(alone)[: rep % 3]:
             backend = no_reuse if name.endswith("reuse") else fast
             seconds, _ = await run_prompts(method, backend, [recs[cursor]], 1, name != "plain", cursor)
             alone[name].append(seconds)
             cursor += 1
-    amort: dict[str, list[float]] = {"plain": [], "pair": [], "pair, no prefix reuse": [],
-                                     "pair, serial Llama (before)": []}
+    amort: dict[str, list[float]] = {
+        "plain": [],
+        "pair": [],
+        "pair, no prefix reuse": [],
+        "pair, serial Llama (before)": [],
+    }
     tokens: dict[str, list[int]] = {k: [] for k in amort}
+    reuse_seen = [0, 0]
     for rep in range(args.repeats):
         names = list(amort)
-        for name in names[rep % 4:] + names[: rep % 4]:
-            backend = {"pair, no prefix reuse": no_reuse, "pair, serial Llama (before)": serial}.get(name, fast)
-            batch = recs[cursor: cursor + args.pairs]
+        for name in names[rep % 4 :] + names[: rep % 4]:
+            backend = {"pair, no prefix reuse": no_reuse, "pair, serial Llama (before)": serial}.get(
+                name, fast
+            )
+            batch = recs[cursor : cursor + args.pairs]
             cursor += args.pairs
+            before = fast.reuse()
             seconds, n_tok = await run_prompts(method, backend, batch, n_seq, name != "plain", cursor)
+            if name == "pair":
+                reuse_seen = [a - b for a, b in zip(fast.reuse(), before, strict=True)]
             amort[name].append(seconds / len(batch))
             tokens[name].append(n_tok)
-    print(f"\n## 2. RMBoost pair against one plain generation (QA-Feedback, T=0.7, max_tokens {args.max_tokens})")
-    print(f"| run | alone: s | alone: x plain | {args.pairs} prompts at concurrency {n_seq}: s per prompt "
-          "| amortised: x plain | completion tokens |")
+    print(
+        "\n## 2. RMBoost pair against one plain generation "
+        f"(QA-Feedback, T=0.7, max_tokens {args.max_tokens})"
+    )
+    print(
+        f"| run | alone: s | alone: x plain | {args.pairs} prompts at concurrency {n_seq}: s per prompt "
+        "| amortised: x plain | completion tokens |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     plain_alone, plain_amort = statistics.median(alone["plain"]), statistics.median(amort["plain"])
     for name in amort:
@@ -167,29 +204,40 @@ async def main_async(args: argparse.Namespace) -> bool:
         m = statistics.median(amort[name])
         a_txt = f"{a:.2f} | {a / plain_alone:.2f}" if a is not None else "- | -"
         print(f"| {name} | {a_txt} | {m:.2f} | {m / plain_amort:.2f} | {sum(tokens[name])} |")
+    print(
+        f"prefix reuse in the last amortised pair run: {reuse_seen[1]:,} of {reuse_seen[0]:,} prompt tokens "
+        f"({reuse_seen[1] / max(reuse_seen[0], 1):.0%}) came from a sequence's KV cache"
+    )
     pair_alone = statistics.median(alone["pair"]) / plain_alone
     pair_amort = statistics.median(amort["pair"]) / plain_amort
     print(f"pair/plain: alone {pair_alone:.2f}, amortised {pair_amort:.2f} (target <= 1.4)")
     ok &= pair_amort <= 1.4
 
     # 3. aggregate tokens/s: the same requests one at a time and n_seq at a time
-    requests = [ChatRequest.of([{"role": "user", "content": SHORT_PROMPTS[i % len(SHORT_PROMPTS)]}],
-                               max_tokens=args.decode_tokens, temperature=0.7, top_p=0.95, seed=i)
-                for i in range(args.aggregate_requests)]
+    requests = [
+        ChatRequest.of(
+            [{"role": "user", "content": SHORT_PROMPTS[i % len(SHORT_PROMPTS)]}],
+            max_tokens=args.decode_tokens,
+            temperature=0.7,
+            top_p=0.95,
+            seed=i,
+        )
+        for i in range(args.aggregate_requests)
+    ]
     rates: dict[str, list[float]] = {"one at a time": [], f"{n_seq} at a time": []}
     for rep in range(args.repeats):
-        for name in list(rates)[rep % 2:] + list(rates)[: rep % 2]:
-            backend = no_reuse  # distinct prompts anyway; no reuse keeps both sides doing the same work
+        for name in list(rates)[rep % 2 :] + list(rates)[: rep % 2]:
+            # no_reuse: the prompts repeat across repeats, and both sides must do the same work
             if name == "one at a time":
-                async def serially() -> list[Completion]:
-                    return [(await backend.complete([r]))[0] for r in requests]
-                dt, outs = await timed(serially)
+                dt, outs = await timed(one_by_one(no_reuse, requests))
             else:
-                dt, outs = await timed(lambda: backend.complete(requests))
+                dt, outs = await timed(no_reuse.complete(requests))
             rates[name].append(sum(o.completion_tokens for o in outs) / dt)
     single, batched = (statistics.median(v) for v in rates.values())
-    print(f"\n## 3. aggregate generated tokens/s, {args.aggregate_requests} requests of up to "
-          f"{args.decode_tokens} tokens")
+    print(
+        f"\n## 3. aggregate generated tokens/s, {args.aggregate_requests} requests of up to "
+        f"{args.decode_tokens} tokens"
+    )
     print(f"| one at a time | {n_seq} at a time (batched) | ratio (target >= 2) |\n| --- | --- | --- |")
     print(f"| {single:.1f} | {batched:.1f} | {batched / single:.2f} |")
     ok &= batched / single >= 2

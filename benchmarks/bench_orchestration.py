@@ -61,15 +61,22 @@ async def bare_client(url: str, plan: list[dict[str, Any]], concurrency: int) ->
 
     client = openai.AsyncOpenAI(base_url=url, api_key="not-needed", max_retries=0)
     gate = asyncio.Semaphore(concurrency)
-    params = {"model": "stub", "max_tokens": SAMPLING.max_tokens, "temperature": SAMPLING.temperature,
-              "top_p": SAMPLING.top_p}
+    params = {
+        "model": "stub",
+        "max_tokens": SAMPLING.max_tokens,
+        "temperature": SAMPLING.temperature,
+        "top_p": SAMPLING.top_p,
+    }
 
     async def pair(i: int, row: dict[str, Any]) -> None:
         async with gate:
             first = await client.chat.completions.create(messages=row["messages"], seed=i, **params)
             y1 = first.choices[0].message.content or ""
-            messages = [*row["messages"], {"role": "assistant", "content": y1},
-                        {"role": "user", "content": row["rewrite"]}]
+            messages = [
+                *row["messages"],
+                {"role": "assistant", "content": y1},
+                {"role": "user", "content": row["rewrite"]},
+            ]
             await client.chat.completions.create(messages=messages, seed=i + 1, **params)
 
     start = time.perf_counter()
@@ -80,9 +87,17 @@ async def bare_client(url: str, plan: list[dict[str, Any]], concurrency: int) ->
 
 
 async def rmboost_run(url: str, prompts: Path, n: int, concurrency: int, work: Path) -> float:
-    config = GenerateConfig(input=str(prompts), output=str(work / "pairs.jsonl"), backend="openai",
-                            model="stub", base_url=url, concurrency=concurrency, progress=False,
-                            cache_dir=str(work / "cache"), seed=0)
+    config = GenerateConfig(
+        input=str(prompts),
+        output=str(work / "pairs.jsonl"),
+        backend="openai",
+        model="stub",
+        base_url=url,
+        concurrency=concurrency,
+        progress=False,
+        cache_dir=str(work / "cache"),
+        seed=0,
+    )
     start = time.perf_counter()
     summary = await agenerate(config)
     seconds = time.perf_counter() - start
@@ -94,7 +109,13 @@ async def rmboost_run(url: str, prompts: Path, n: int, concurrency: int, work: P
 def distilabel_python() -> Path:
     """The distilabel venv's python, creating the venv on first use. Raises with pip's output."""
     python = DISTILABEL_VENV / "bin" / "python"
-    if python.exists() and subprocess.run([python, "-c", "from distilabel.models import OpenAILLM"], capture_output=True).returncode == 0:
+    if (
+        python.exists()
+        and subprocess.run(
+            [python, "-c", "from distilabel.models import OpenAILLM"], capture_output=True
+        ).returncode
+        == 0
+    ):
         return python
     DISTILABEL_VENV.parent.mkdir(parents=True, exist_ok=True)
     base = getattr(sys, "_base_executable", sys.executable)
@@ -106,11 +127,27 @@ def distilabel_python() -> Path:
 
 
 def distilabel_run(python: Path, url: str, plan_file: Path, n: int, concurrency: int, work: Path) -> float:
-    env = {**os.environ, "DISTILABEL_CACHE_DIR": str(work / "distilabel-cache"), "HF_HUB_OFFLINE": "1",
-           "DISTILABEL_LOG_LEVEL": "WARNING"}
-    done = subprocess.run([python, str(REPO / "benchmarks" / "distilabel_pipeline.py"), str(plan_file),
-                           "--base-url", url, "--concurrency", str(concurrency)],
-                          capture_output=True, text=True, env=env, cwd=work)
+    env = {
+        **os.environ,
+        "DISTILABEL_CACHE_DIR": str(work / "distilabel-cache"),
+        "HF_HUB_OFFLINE": "1",
+        "DISTILABEL_LOG_LEVEL": "WARNING",
+    }
+    done = subprocess.run(
+        [
+            python,
+            str(REPO / "benchmarks" / "distilabel_pipeline.py"),
+            str(plan_file),
+            "--base-url",
+            url,
+            "--concurrency",
+            str(concurrency),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=work,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"distilabel pipeline failed: {done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -121,11 +158,27 @@ def distilabel_run(python: Path, url: str, plan_file: Path, n: int, concurrency:
 
 def cli_run(url: str, prompts: Path, concurrency: int, work: Path) -> float:
     """Wall time of the `rmboost generate` command, interpreter start-up included."""
-    cmd = [str(Path(sys.executable).with_name("rmboost")), "generate", "--backend", "openai", "--base-url", url,
-           "--model", "stub", "--input", str(prompts), "--output", str(work / "cli.jsonl"),
-           "--concurrency", str(concurrency), "--no-progress"]
+    cmd = [
+        str(Path(sys.executable).with_name("rmboost")),
+        "generate",
+        "--backend",
+        "openai",
+        "--base-url",
+        url,
+        "--model",
+        "stub",
+        "--input",
+        str(prompts),
+        "--output",
+        str(work / "cli.jsonl"),
+        "--concurrency",
+        str(concurrency),
+        "--no-progress",
+    ]
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "RMBOOST_CACHE_DIR": str(work / "c")})
+    subprocess.run(
+        cmd, check=True, capture_output=True, env={**os.environ, "RMBOOST_CACHE_DIR": str(work / "c")}
+    )
     return time.perf_counter() - start
 
 
@@ -135,14 +188,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--delays", default="0,0.05", help="stub latencies in seconds, comma-separated")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-distilabel", action="store_true", help="skip the distilabel comparison (CI smoke)")
+    parser.add_argument(
+        "--no-distilabel", action="store_true", help="skip the distilabel comparison (CI smoke)"
+    )
     parser.add_argument("--cli-prompts", type=int, default=1000)
     parser.add_argument("--cli-delay", type=float, default=0.2)
     parser.add_argument("--cli-concurrency", type=int, default=32)
     args = parser.parse_args(argv)
 
     print(f"# bench_orchestration on {machine()}")
-    print(f"# {args.prompts} QA-Feedback prompts, concurrency {args.concurrency}, {args.repeats} interleaved repeats")
+    print(
+        f"# {args.prompts} QA-Feedback prompts, concurrency {args.concurrency}, "
+        f"{args.repeats} interleaved repeats"
+    )
     python = None
     if not args.no_distilabel:
         try:
@@ -156,25 +214,29 @@ def main(argv: list[str] | None = None) -> int:
         plan = request_plan(prompts)
         plan_file = root / "plan.jsonl"
         plan_file.write_text("".join(json.dumps(row) + "\n" for row in plan))
-        print("| latency | bare client pairs/s | rmboost pairs/s | distilabel pairs/s | rmboost/bare "
-              "(target >= 0.90) | rmboost/distilabel (target >= 3) |")
+        print(
+            "| latency | bare client pairs/s | rmboost pairs/s | distilabel pairs/s | rmboost/bare "
+            "(target >= 0.90) | rmboost/distilabel (target >= 3) |"
+        )
         print("| --- | --- | --- | --- | --- | --- |")
         for delay in (float(d) for d in args.delays.split(",")):
             times: dict[str, list[float]] = {"bare": [], "rmboost": [], "distilabel": []}
             with running_stub(delay) as url:
                 for rep in range(args.repeats):
                     order = ["bare", "rmboost", "distilabel"]
-                    order = order[rep % 3:] + order[:rep % 3]
+                    order = order[rep % 3 :] + order[: rep % 3]
                     for name in order:
                         work = Path(tempfile.mkdtemp(dir=root))
                         if name == "bare":
                             times[name].append(asyncio.run(bare_client(url, plan, args.concurrency)))
                         elif name == "rmboost":
-                            times[name].append(asyncio.run(rmboost_run(url, prompts, args.prompts,
-                                                                       args.concurrency, work)))
+                            times[name].append(
+                                asyncio.run(rmboost_run(url, prompts, args.prompts, args.concurrency, work))
+                            )
                         elif python is not None:
-                            times[name].append(distilabel_run(python, url, plan_file, args.prompts,
-                                                              args.concurrency, work))
+                            times[name].append(
+                                distilabel_run(python, url, plan_file, args.prompts, args.concurrency, work)
+                            )
             rate = {k: args.prompts / statistics.median(v) for k, v in times.items() if v}
             vs_bare = rate["rmboost"] / rate["bare"]
             failed |= vs_bare < 0.9
@@ -182,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
             vs_dl = f"{rate['rmboost'] / rate['distilabel']:.1f}x" if "distilabel" in rate else "not run"
             if "distilabel" in rate:
                 failed |= rate["rmboost"] / rate["distilabel"] < 3
-            print(f"| {delay * 1000:.0f} ms | {rate['bare']:.0f} | {rate['rmboost']:.0f} | {dl} | "
-                  f"{vs_bare:.2f} | {vs_dl} |", flush=True)
+            print(
+                f"| {delay * 1000:.0f} ms | {rate['bare']:.0f} | {rate['rmboost']:.0f} | {dl} | "
+                f"{vs_bare:.2f} | {vs_dl} |",
+                flush=True,
+            )
 
         cli_prompts = write_prompts(root / "cli.jsonl", args.cli_prompts)
         with running_stub(args.cli_delay) as url:
@@ -191,9 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         ideal = args.cli_concurrency / (2 * args.cli_delay)
         got = args.cli_prompts / wall
         failed |= got < 0.9 * ideal
-        print(f"\nCLI, {args.cli_prompts} prompts, {args.cli_delay * 1000:.0f} ms latency, concurrency "
-              f"{args.cli_concurrency}, start-up included: {got:.1f} pairs/s in {wall:.2f} s; ideal "
-              f"concurrency/(2 x latency) = {ideal:.0f} pairs/s; ratio {got / ideal:.2f} (target >= 0.90)")
+        print(
+            f"\nCLI, {args.cli_prompts} prompts, {args.cli_delay * 1000:.0f} ms latency, concurrency "
+            f"{args.cli_concurrency}, start-up included: {got:.1f} pairs/s in {wall:.2f} s; ideal "
+            f"concurrency/(2 x latency) = {ideal:.0f} pairs/s; ratio {got / ideal:.2f} (target >= 0.90)"
+        )
     print("targets: " + ("MISSED (see docs/PERFORMANCE.md)" if failed else "met"))
     return 0
 

@@ -9,7 +9,6 @@ Left out: labels, aspects and parsing (negligible next to the requests). No `fro
 annotations` here: distilabel reads the `StepInput` hint at run time.
 """
 
-
 import argparse
 import json
 import time
@@ -24,8 +23,11 @@ from distilabel.steps.tasks import ChatGeneration
 @step(inputs=["messages", "y1", "rewrite"], outputs=["messages"])
 def AddRewrite(inputs: StepInput):  # noqa: N802 - distilabel names steps like classes
     for row in inputs:
-        row["messages"] = [*row["messages"], {"role": "assistant", "content": row["y1"] or ""},
-                           {"role": "user", "content": row["rewrite"]}]
+        row["messages"] = [
+            *row["messages"],
+            {"role": "assistant", "content": row["y1"] or ""},
+            {"role": "user", "content": row["rewrite"]},
+        ]
     yield inputs
 
 
@@ -41,15 +43,24 @@ def main() -> None:
         rows = [json.loads(line) for line in f]
 
     def llm() -> OpenAILLM:
-        return OpenAILLM(model="stub", base_url=args.base_url, api_key="not-needed", max_retries=0,
-                         generation_kwargs={"max_new_tokens": args.max_tokens, "temperature": 0.7, "top_p": 0.95})
+        return OpenAILLM(
+            model="stub",
+            base_url=args.base_url,
+            api_key="not-needed",
+            max_retries=0,
+            generation_kwargs={"max_new_tokens": args.max_tokens, "temperature": 0.7, "top_p": 0.95},
+        )
 
     start = time.monotonic()
     with Pipeline(name="rmboost-bench") as pipeline:
         load = LoadDataFromDicts(data=rows, batch_size=args.concurrency)
-        y1 = ChatGeneration(llm=llm(), input_batch_size=args.concurrency, output_mappings={"generation": "y1"})
+        y1 = ChatGeneration(
+            llm=llm(), input_batch_size=args.concurrency, output_mappings={"generation": "y1"}
+        )
         add = AddRewrite(input_batch_size=args.concurrency)
-        y2 = ChatGeneration(llm=llm(), input_batch_size=args.concurrency, output_mappings={"generation": "y2"})
+        y2 = ChatGeneration(
+            llm=llm(), input_batch_size=args.concurrency, output_mappings={"generation": "y2"}
+        )
         load >> y1 >> add >> y2
     build = time.monotonic() - start
     start = time.monotonic()

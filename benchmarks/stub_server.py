@@ -22,7 +22,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-MODELS = json.dumps({"object": "list", "data": [{"id": "stub", "object": "model", "owned_by": "bench"}]}).encode()
+MODELS = json.dumps(
+    {"object": "list", "data": [{"id": "stub", "object": "model", "owned_by": "bench"}]}
+).encode()
 
 
 def answer(body: dict) -> bytes:
@@ -32,11 +34,18 @@ def answer(body: dict) -> bytes:
     text = f"The answer, as the passages say, is {tag}."
     if "<response>" in last:
         text = f"<response>According to the passages the answer is {tag}, released in 2018.</response>"
-    return json.dumps({
-        "id": "chatcmpl-" + tag, "object": "chat.completion", "created": 0, "model": body.get("model", "stub"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112},
-    }).encode()
+    return json.dumps(
+        {
+            "id": "chatcmpl-" + tag,
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model", "stub"),
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112},
+        }
+    ).encode()
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
@@ -45,7 +54,9 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, del
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
             method, path, _ = lines[0].split(" ", 2)
-            headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+            headers = {
+                k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
+            }
             raw = await reader.readexactly(int(headers.get("content-length", "0")))
             if method == "GET" and path.endswith("/models"):
                 status, payload = "200 OK", MODELS
@@ -55,8 +66,11 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, del
                 status, payload = "200 OK", answer(json.loads(raw))
             else:
                 status, payload = "404 Not Found", b'{"error": {"message": "not found"}}'
-            writer.write(f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
-                         f"content-length: {len(payload)}\r\n\r\n".encode() + payload)
+            writer.write(
+                f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(payload)}\r\n\r\n".encode()
+                + payload
+            )
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
@@ -75,8 +89,11 @@ async def serve(port: int, delay: float) -> None:
 def running_stub(delay: float) -> Iterator[str]:
     """Start the stub in its own process (so it does not share the client's event loop) and yield
     its base URL."""
-    proc = subprocess.Popen([sys.executable, str(Path(__file__)), "--port", "0", "--delay", str(delay)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__)), "--port", "0", "--delay", str(delay)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip()

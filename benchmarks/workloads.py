@@ -48,8 +48,10 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GB RAM, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}, {load()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GB RAM, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}, {load()}"
+    )
 
 
 def load() -> str:

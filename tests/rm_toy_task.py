@@ -6,8 +6,22 @@ from __future__ import annotations
 from rmboost.records import Pair
 
 TOPICS = [
-    "the moon", "volcanoes", "bread", "tigers", "rain", "trains", "music", "chess",
-    "rivers", "bees", "glass", "clocks", "paper", "salt", "wind", "copper",
+    "the moon",
+    "volcanoes",
+    "bread",
+    "tigers",
+    "rain",
+    "trains",
+    "music",
+    "chess",
+    "rivers",
+    "bees",
+    "glass",
+    "clocks",
+    "paper",
+    "salt",
+    "wind",
+    "copper",
 ]
 GOOD = [
     "Here is a clear answer about {t}: it is well studied and I am happy to explain the key facts.",

@@ -43,7 +43,8 @@ def test_every_prompt_is_a_pair_or_a_failure_once(method: str, prompts_file: Pat
     # every prompt here costs the same number of calls, so the per-pair cost is calls * prompts / pairs
     assert summary.calls_sent == CALLS[method] * 20
     assert summary.per_pair()["calls"] == pytest.approx(CALLS[method] * 20 / len(pairs))
-    assert sum(r["usage"]["calls"] for r in pairs) + sum(f["usage"]["calls"] for f in failures) == summary.calls_sent
+    spent = sum(r["usage"]["calls"] for r in pairs) + sum(f["usage"]["calls"] for f in failures)
+    assert spent == summary.calls_sent
 
 
 def test_rlaif_summary_reports_the_disagreement_rate(prompts_file: Path, tmp_path: Path) -> None:

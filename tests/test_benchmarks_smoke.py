@@ -18,17 +18,33 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def run(script: str, *args: str) -> str:
-    done = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"^targets: (met|MISSED)", done.stdout, re.MULTILINE), done.stdout
     return done.stdout
 
 
 def test_orchestration_benchmark_runs() -> None:
-    out = run("bench_orchestration.py", "--prompts", "12", "--concurrency", "4", "--delays", "0",
-              "--repeats", "1", "--no-distilabel", "--cli-prompts", "6", "--cli-delay", "0.01",
-              "--cli-concurrency", "4")
+    out = run(
+        "bench_orchestration.py",
+        "--prompts",
+        "12",
+        "--concurrency",
+        "4",
+        "--delays",
+        "0",
+        "--repeats",
+        "1",
+        "--no-distilabel",
+        "--cli-prompts",
+        "6",
+        "--cli-delay",
+        "0.01",
+        "--cli-concurrency",
+        "4",
+    )
     row = re.search(r"^\| 0 ms \| (\d+) \| (\d+) \| not run \| ([\d.]+) \| not run \|", out, re.MULTILINE)
     assert row, out
     assert int(row.group(1)) > 0 and int(row.group(2)) > 0
@@ -37,9 +53,27 @@ def test_orchestration_benchmark_runs() -> None:
 
 @pytest.mark.slow
 def test_llamacpp_benchmark_runs() -> None:
-    out = run("bench_llamacpp.py", "--repeats", "1", "--single-prompts", "1", "--decode-tokens", "6",
-              "--pairs", "2", "--n-seq", "2", "--n-ctx", "1024", "--max-tokens", "8",
-              "--aggregate-requests", "2", "--context-chars", "200")
+    out = run(
+        "bench_llamacpp.py",
+        "--repeats",
+        "1",
+        "--single-prompts",
+        "1",
+        "--decode-tokens",
+        "6",
+        "--pairs",
+        "2",
+        "--n-seq",
+        "2",
+        "--n-ctx",
+        "1024",
+        "--max-tokens",
+        "8",
+        "--aggregate-requests",
+        "2",
+        "--context-chars",
+        "200",
+    )
     assert re.search(r"^backend/bare: [\d.]+", out, re.MULTILINE), out
     assert re.search(r"^pair/plain: alone [\d.]+, amortised [\d.]+", out, re.MULTILINE), out
     assert re.search(r"^\| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", out, re.MULTILINE), out

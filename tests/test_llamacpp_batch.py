@@ -14,8 +14,12 @@ from rmboost.backends.llamacpp_batch import common_prefix
 
 pytestmark = pytest.mark.slow
 
-QUESTIONS = ["What is the capital of France?", "Name three colours of the rainbow.",
-             "What do bees make?", "How many legs does a spider have?"]
+QUESTIONS = [
+    "What is the capital of France?",
+    "Name three colours of the rainbow.",
+    "What do bees make?",
+    "How many legs does a spider have?",
+]
 
 
 def greedy(content: str | list[dict[str, str]], max_tokens: int = 12, **kw: object) -> ChatRequest:
@@ -42,10 +46,18 @@ def complete(b: LlamaCppBackend, requests: list[ChatRequest]):
 
 
 def test_common_prefix_matches_a_plain_loop() -> None:
-    cases = [([], []), ([1, 2, 3], [1, 2, 3]), ([1, 2, 3], [1, 2]), ([1, 2, 3], [1, 9, 3]), ([5], [6]),
-             (list(range(1000)), [*range(700), -1, *range(701, 1000)])]
+    cases = [
+        ([], []),
+        ([1, 2, 3], [1, 2, 3]),
+        ([1, 2, 3], [1, 2]),
+        ([1, 2, 3], [1, 9, 3]),
+        ([5], [6]),
+        (list(range(1000)), [*range(700), -1, *range(701, 1000)]),
+    ]
     for a, b in cases:
-        expected = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        expected = next(
+            (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+        )
         assert common_prefix(a, b) == expected
 
 
@@ -62,29 +74,37 @@ def test_greedy_equals_bare_llama_cpp_python(no_reuse: LlamaCppBackend) -> None:
 
     llama = Llama(model_path=str(packaged_gguf()), n_ctx=512, n_threads=2, verbose=False)
     try:
-        bare = llama.create_chat_completion(messages=[{"role": "user", "content": QUESTIONS[0]}],
-                                            max_tokens=12, temperature=0.0)
+        bare = llama.create_chat_completion(
+            messages=[{"role": "user", "content": QUESTIONS[0]}], max_tokens=12, temperature=0.0
+        )
     finally:
         llama.close()
     assert complete(no_reuse, [greedy(QUESTIONS[0])])[0].text == bare["choices"][0]["message"]["content"]
 
 
-def test_prefix_reuse_skips_the_shared_prompt_and_keeps_greedy_output(backend: LlamaCppBackend,
-                                                                      no_reuse: LlamaCppBackend) -> None:
+def test_prefix_reuse_skips_the_shared_prompt_and_keeps_greedy_output(
+    backend: LlamaCppBackend, no_reuse: LlamaCppBackend
+) -> None:
     first = complete(backend, [greedy(QUESTIONS[2])])[0]
-    follow_up = [{"role": "user", "content": QUESTIONS[2]}, {"role": "assistant", "content": first.text},
-                 {"role": "user", "content": "Say that again in other words."}]
+    follow_up = [
+        {"role": "user", "content": QUESTIONS[2]},
+        {"role": "assistant", "content": first.text},
+        {"role": "user", "content": "Say that again in other words."},
+    ]
     reused = complete(backend, [greedy(follow_up)])[0]
     fresh = complete(no_reuse, [greedy(follow_up)])[0]
-    assert reused.extra["reused_prompt_tokens"] >= backend.count_tokens([{"role": "user", "content": QUESTIONS[2]}])
+    assert reused.extra["reused_prompt_tokens"] >= backend.count_tokens(
+        [{"role": "user", "content": QUESTIONS[2]}]
+    )
     assert fresh.extra["reused_prompt_tokens"] == 0
     assert reused.text == fresh.text
     assert reused.prompt_tokens == fresh.prompt_tokens
 
 
 def test_seeded_sampling_is_reproducible(backend: LlamaCppBackend) -> None:
-    request = ChatRequest.of([{"role": "user", "content": "Tell me a short story."}], max_tokens=12,
-                             temperature=1.0, seed=7)
+    request = ChatRequest.of(
+        [{"role": "user", "content": "Tell me a short story."}], max_tokens=12, temperature=1.0, seed=7
+    )
     assert complete(backend, [request])[0].text == complete(backend, [request])[0].text
 
 
@@ -115,3 +135,24 @@ def test_prompt_longer_than_the_context_is_a_final_error(backend: LlamaCppBacken
     with pytest.raises(BackendError) as err:
         complete(backend, [greedy("word " * 600)])
     assert not err.value.retryable
+
+
+def test_concurrent_conversations_each_continue_on_their_own_sequence(backend: LlamaCppBackend) -> None:
+    """RMBoost's shape: several y1 calls in flight, each followed by a y2 that continues it. Every
+    y2 must find its y1's prefix, although other calls ran on the model in between."""
+
+    async def conversation(question: str) -> tuple[int, int]:
+        first = (await backend.complete([greedy(question, max_tokens=8)]))[0]
+        follow_up = [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": first.text},
+            {"role": "user", "content": "Now say it differently."},
+        ]
+        second = (await backend.complete([greedy(follow_up, max_tokens=8)]))[0]
+        return second.extra["reused_prompt_tokens"], first.prompt_tokens
+
+    async def all_of_them() -> list[tuple[int, int]]:
+        return list(await asyncio.gather(*(conversation(q) for q in QUESTIONS)))
+
+    for reused, y1_prompt in asyncio.run(all_of_them()):
+        assert reused >= y1_prompt

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import re
 import statistics
 from pathlib import Path
@@ -97,7 +96,6 @@ def test_backoff_is_exponential_with_full_jitter_and_honours_retry_after() -> No
     backend = OpenAIBackend(
         model="m", base_url="http://127.0.0.1:9/v1", api_key="k", backoff_base=0.5, backoff_max=4
     )
-    random.seed(0)
     waits = {a: [backend.backoff(a, None) for _ in range(2000)] for a in range(6)}
     for attempt, ws in waits.items():
         cap = min(4.0, 0.5 * 2**attempt)

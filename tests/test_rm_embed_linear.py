@@ -7,8 +7,8 @@ import argparse
 import json
 
 import pytest
-from rm_toy_task import toy_pairs, train_and_test
 
+from rm_toy_task import toy_pairs, train_and_test
 from rmboost.cli import eval as eval_cli
 from rmboost.cli import train as train_cli
 from rmboost.data.row_files import write_rows

@@ -7,8 +7,8 @@ import json
 
 import pytest
 import torch
-from rm_toy_task import TOPICS, toy_pairs, train_and_test
 
+from rm_toy_task import TOPICS, toy_pairs, train_and_test
 from rmboost.rm.base import META_FILE, RewardModel
 from rmboost.rm.evaluate import evaluate
 from rmboost.rm.trl_reward import TRLRewardModel, layout_of
@@ -23,8 +23,13 @@ def tiny_llama(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("tiny-llama")
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
     config = LlamaConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=256,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=256,
         pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)

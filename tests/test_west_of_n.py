@@ -158,7 +158,6 @@ def test_bad_settings_are_refused(kw: dict) -> None:
 @pytest.mark.slow  # trains a real (tiny) reward model on frozen MiniLM embeddings: ~10 s of CPU
 def test_a_saved_reward_model_picks_the_polite_answer(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from rm_toy_task import BAD, GOOD, train_and_test
-
     from rmboost.rm.embed_linear import EmbedLinearRM
 
     train, _ = train_and_test()

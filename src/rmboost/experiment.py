@@ -179,8 +179,8 @@ class Experiment:
             out = self.out / "pairs" / f"{v.name}.jsonl"
             log(f"generating with {v.name} ({v.method}) -> {out}")
             gen = GenerateConfig(input=str(prompts), output=str(out), method=v.method, seed=c.seed,
-                                 progress=False, **{k: val for k, val in options.items()
-                                                    if k not in ("input", "output", "method")})
+                                 **{"progress": True, **{k: val for k, val in options.items()
+                                                         if k not in ("input", "output", "method")}})
             summary = generate(gen)
             log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, "
                 f"{summary.calls_sent} calls sent, {summary.cache_hits} from cache, {summary.wall_seconds:.0f}s")

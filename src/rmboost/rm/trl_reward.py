@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rmboost.errors import UserError
 from rmboost.records import Pair, Prompt
@@ -109,7 +109,7 @@ ENCODERS = {
 }
 
 
-def layout_of(model: Any) -> str:
+def layout_of(model: Any) -> Literal["cross", "decoder"]:
     """BERT-style encoders read `[CLS] prompt [SEP] response [SEP]`; everything else is a decoder."""
     return "cross" if model.config.model_type in ENCODERS else "decoder"
 
