@@ -108,7 +108,8 @@ def test_failed_prompts_go_to_the_failures_file_once(tmp_path: Path) -> None:
     def echo(request):  # type: ignore[no-untyped-def]
         # y2 repeats y1 for odd prompts: a failure, not a pair
         if request.stage == "y1":
-            return "same answer" if "question 1" in str(request.messages) or "question 3" in str(request.messages) else "an answer"
+            text = str(request.messages)
+            return "same answer" if "question 1" in text or "question 3" in text else "an answer"
         return "<response>same answer</response>"
 
     summary = generate(config(inp, out), backend=FakeBackend(responder=echo))

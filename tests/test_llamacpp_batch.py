@@ -156,3 +156,19 @@ def test_concurrent_conversations_each_continue_on_their_own_sequence(backend: L
 
     for reused, y1_prompt in asyncio.run(all_of_them()):
         assert reused >= y1_prompt
+
+
+def test_a_cancelled_request_does_not_disturb_the_others() -> None:
+    one_slot = LlamaCppBackend(n_threads=2, n_seq=1, n_ctx=512)
+
+    async def scenario() -> list[str]:
+        tasks = [asyncio.create_task(one_slot.complete([greedy(q, max_tokens=6)])) for q in QUESTIONS[:3]]
+        await asyncio.sleep(0)  # all three submitted; with one sequence, two of them wait
+        tasks[1].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        await one_slot.aclose()
+        assert isinstance(done[1], asyncio.CancelledError)
+        return [done[0][0].text, done[2][0].text]
+
+    first, third = asyncio.run(scenario())
+    assert first.strip() and third.strip()

@@ -34,7 +34,8 @@ def test_counts_match_hand_computed_values(pairs_file: Path) -> None:
     s = compute_stats(pairs_file, embeddings=False)
     assert s.pairs == 4 and s.failures == 1 and s.failure_rate == pytest.approx(1 / 5)
     assert s.better_share == pytest.approx(0.5)
-    assert s.chosen_words == pytest.approx((4 + 1 + 4 + 3) / 4) and s.rejected_words == pytest.approx((2 + 3 + 2 + 1) / 4)
+    assert s.chosen_words == pytest.approx((4 + 1 + 4 + 3) / 4)
+    assert s.rejected_words == pytest.approx((2 + 3 + 2 + 1) / 4)
     assert s.chosen_longer_share == pytest.approx(3 / 4)
     assert s.duplicate_share == pytest.approx(1 / 4)  # pair 3 repeats pair 1
     assert s.tokens_per_pair == pytest.approx(250)

@@ -238,7 +238,8 @@ class Experiment:
         # Stats of the full pair files (their failures files sit beside them), not the cut copies.
         files = [self.out / "pairs" / f"{k}.jsonl" for k in syn] + [real]
         stats = [compute_stats(f, ref, embeddings=self.config.embeddings) for f in files]
-        (self.out / "stats.md").write_text("\n\n".join(f"## {Path(s.file).stem}\n\n```\n{s.table()}\n```" for s in stats) + "\n")
+        sections = [f"## {Path(s.file).stem}\n\n```\n{s.table()}\n```" for s in stats]
+        (self.out / "stats.md").write_text("\n\n".join(sections) + "\n")
         plot_stats(stats, self.out / "stats.png")
         return [s.to_dict() for s in stats]
 

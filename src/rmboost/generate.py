@@ -21,6 +21,7 @@ from typing import Any
 from rmboost.backends import Backend, BackendError, create_backend
 from rmboost.engine import EarlyStop, EngineStats, run_method
 from rmboost.errors import InputError, UserError
+from rmboost.generate_config import GenerateConfig
 from rmboost.llm import LLM
 from rmboost.methods import Method, SamplingConfig, create_method
 from rmboost.pair_writer import (
@@ -37,51 +38,6 @@ from rmboost.prompt_reader import read_prompts
 from rmboost.records import PromptRecord
 from rmboost.request_cache import RequestCache, default_cache_dir
 from rmboost.tasks import load_task
-
-
-@dataclass
-class GenerateConfig:
-    input: str = field(default="", metadata={"help": "prompt file: JSONL (one record per line) or .parquet", "required": True})
-    output: str = field(default="", metadata={
-        "help": "pair file to write (appended to; a rerun resumes); with --engine ray a folder of shards",
-        "required": True})
-    method: str = field(default="rmboost", metadata={"help": "how pairs are made", "choices": ["rmboost", "rlaif", "west-of-n", "rlcd"]})
-    backend: str = field(default="llamacpp", metadata={"help": "LLM backend: llamacpp (embedded SmolLM2), openai (any OpenAI-compatible server), vllm, fake"})
-    model: str | None = field(default=None, metadata={"help": "model name (openai/vllm) or GGUF path (llamacpp); default: the backend's own"})
-    base_url: str | None = field(default=None, metadata={
-        "help": "server URL for --backend openai, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY); "
-                "with --engine ray a comma-separated list of replicas, spread over the shards round-robin"})
-    backend_arg: list[str] = field(default_factory=list, metadata={"help": "extra backend option KEY=VALUE, repeatable (e.g. n_ctx=4096, n_threads=2, timeout=60)"})
-    task: str = field(default="qa", metadata={"help": "task whose aspects and prompt layout to use", "choices": ["qa", "chat", "summarization"]})
-    aspects: str | None = field(default=None, metadata={"help": "YAML file replacing the task's aspects (and optionally its templates)"})
-    template: str | None = field(default=None, metadata={"help": "YAML file replacing the method's prompt templates"})
-    aspects_per_pair: int | None = field(default=None, metadata={"help": "aspects per RMBoost pair; default a random 1-3"})
-    length_control: bool = field(default=False, metadata={"help": "ask y2 to stay within 20%% of y1's length"})
-    verify: bool = field(default=False, metadata={"help": "RMBoost: drop pairs whose label the LLM judge contradicts in both orders"})
-    n: int = field(default=4, metadata={"help": "West-of-N: samples per prompt"})
-    scorer: str = field(default="llm", metadata={"help": "West-of-N: 'llm' or a reward-model folder saved by rmboost train"})
-    keep_disagreements: bool = field(default=False, metadata={"help": "RLAIF: keep pairs whose two judge orders disagree (first order wins)"})
-    seed: int = field(default=0, metadata={"help": "seed for labels, aspects and sampling"})
-    temperature: float = field(default=0.7, metadata={"help": "sampling temperature"})
-    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling"})
-    max_tokens: int = field(default=384, metadata={"help": "maximum tokens per answer; a truncated answer is a failure"})
-    concurrency: int = field(default=4, metadata={"help": "prompts in flight at once"})
-    limit: int | None = field(default=None, metadata={"help": "only the first N valid prompts"})
-    format: str = field(default="jsonl", metadata={"help": "output format", "choices": ["jsonl", "parquet"]})
-    cache_dir: str | None = field(default=None, metadata={"help": "where the request cache lives (default ~/.cache/rmboost or $RMBOOST_CACHE_DIR)"})
-    cache: bool = field(default=True, metadata={"help": "cache every LLM call on disk"})
-    on_error: str = field(default="fail", metadata={"help": "bad input row: stop with an error, or skip it into the failures file", "choices": ["fail", "skip"]})
-    progress: bool = field(default=True, metadata={"help": "show progress"})
-    engine: str = field(default="local", metadata={
-        "help": "local: this process; ray: shard the prompts over a Ray cluster (needs ray[data]; "
-                "--output is then a folder of shards)", "choices": ["local", "ray"]})
-    ray_address: str | None = field(default=None, metadata={
-        "help": "--engine ray: cluster to join, e.g. auto or ray://head:10001; default $RAY_ADDRESS or a new local Ray"})
-    workers: int | None = field(default=None, metadata={
-        "help": "--engine ray: shards run at once; default one per --base-url replica (openai), "
-                "one per GPU (vllm), else one per CPU"})
-    shard_size: int | None = field(default=None, metadata={
-        "help": "--engine ray: prompts per output shard; the folder's first run fixes it (default 1000)"})
 
 
 @dataclass
@@ -105,15 +61,20 @@ class RunSummary:
     def per_pair(self) -> dict[str, float]:
         n = max(self.pairs, 1)
         calls = self.calls_sent + self.cache_hits
-        return {"calls": calls / n, "prompt_tokens": self.prompt_tokens / n, "completion_tokens": self.completion_tokens / n}
+        return {"calls": calls / n, "prompt_tokens": self.prompt_tokens / n,
+                "completion_tokens": self.completion_tokens / n}
 
     def text(self) -> str:
         p = self.per_pair()
         lines = [
-            f"pairs: {self.pairs} new ({self.pairs_in_output} in {self.output}), failures: {self.failures} (see {self.failures_file})",
-            f"skipped (done before): {self.skipped_done}, input errors: {self.input_errors}, duplicate ids: {self.duplicate_ids}",
-            f"LLM calls: {self.calls_sent} sent, {self.cache_hits} from cache; tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion",
-            f"per pair: {p['calls']:.2f} calls, {p['prompt_tokens']:.0f} prompt + {p['completion_tokens']:.0f} completion tokens",
+            f"pairs: {self.pairs} new ({self.pairs_in_output} in {self.output}), "
+            f"failures: {self.failures} (see {self.failures_file})",
+            f"skipped (done before): {self.skipped_done}, input errors: {self.input_errors}, "
+            f"duplicate ids: {self.duplicate_ids}",
+            f"LLM calls: {self.calls_sent} sent, {self.cache_hits} from cache; "
+            f"tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion",
+            f"per pair: {p['calls']:.2f} calls, {p['prompt_tokens']:.0f} prompt + "
+            f"{p['completion_tokens']:.0f} completion tokens",
             f"wall time: {self.wall_seconds:.1f}s",
         ]
         if self.method_stats:

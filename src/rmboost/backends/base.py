@@ -88,7 +88,7 @@ class Backend(ABC):
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Complete every request, in order. Raise `BackendError` when a request fails."""
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 (an optional hook: most backends need nothing)
         """Anything to settle before the first request, e.g. which model a server serves: the
         model is part of the cache key and of every pair, even when all answers come from cache."""
 
@@ -96,7 +96,7 @@ class Backend(ABC):
         """Tokens the prompt takes, when the backend can tell without a request."""
         return None
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (an optional hook)
         """Release connections, threads or models."""
 
     def describe(self) -> dict[str, Any]:

@@ -179,7 +179,8 @@ class BatchDecoder:
                     self._cv.wait()
                 if self._closed:
                     for job in [*self._waiting, *(s.job for s in self._slots if s.job)]:
-                        job.future.set_exception(RuntimeError("the model was closed"))
+                        if not job.future.done():
+                            job.future.set_exception(RuntimeError("the model was closed"))
                     return
                 self._admit()
             try:
@@ -206,6 +207,8 @@ class BatchDecoder:
             n_keep, _, _, index, slot = best
             job = self._waiting[index]
             del self._waiting[index]
+            if not job.future.set_running_or_notify_cancel():
+                continue  # its caller gave up while it waited (early stop, Ctrl-C)
             free.remove(slot)
             n_keep = min(n_keep, len(job.tokens) - 1) if self.prefix_reuse else 0  # >= 1 token for logits
             self._ll.llama_memory_seq_rm(self.ctx.memory, slot.seq_id, n_keep, -1)
@@ -266,6 +269,8 @@ class BatchDecoder:
                 break
             chunk, job.pending = job.pending[:room], job.pending[room:]
             add(slot, chunk, not job.pending)
+        if n == 0:
+            return
         batch.n_tokens = n
         rc = self._ll.llama_decode(self.ctx.ctx, batch)
         if rc != 0:

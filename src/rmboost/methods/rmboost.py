@@ -15,8 +15,8 @@ from pathlib import Path
 
 from rmboost.extraction import extract_tagged, normalise
 from rmboost.llm import LLM
-from rmboost.methods.rlaif import ORDERS, RLAIF, winner
 from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
+from rmboost.methods.rlaif import ORDERS, RLAIF, winner
 from rmboost.records import Pair, PairFailure
 from rmboost.tasks import Aspect, Task
 from rmboost.templates import load_template, render
@@ -24,7 +24,9 @@ from rmboost.verdicts import parse_verdict
 
 LABELS = ("BETTER", "WORSE")
 # Weak models often answer the rewrite request with a comment on the responses instead of a new one.
-META_COMMENT = re.compile(r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b", re.IGNORECASE)
+META_COMMENT = re.compile(
+    r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b", re.IGNORECASE
+)
 
 
 def balanced_label(index: int, seed: int) -> str:
