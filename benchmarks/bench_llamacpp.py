@@ -50,7 +50,14 @@ class SerialLlamaBackend(Backend):
     def __init__(self, n_ctx: int, n_threads: int) -> None:
         from llama_cpp import Llama
 
-        self.llama = Llama(model_path=str(packaged_gguf()), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+        # n_threads_batch too: its default is every core, which is not "the same threads".
+        self.llama = Llama(
+            model_path=str(packaged_gguf()),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            verbose=False,
+        )
         self.lock = threading.Lock()
 
     def _one(self, r: ChatRequest) -> Completion:
@@ -75,10 +82,7 @@ class SerialLlamaBackend(Backend):
 
 
 def records(n: int, context_chars: int | None) -> list[PromptRecord]:
-    return [
-        PromptRecord(prompt=r["prompt"], id=r["id"], context=r["context"][:context_chars])
-        for r in qa_records(n)
-    ]
+    return [PromptRecord(prompt=r["prompt"], id=r["id"], context=r["context"][:context_chars]) for r in qa_records(n)]
 
 
 async def timed(work: Awaitable[Any]) -> tuple[float, Any]:
@@ -89,14 +93,14 @@ async def timed(work: Awaitable[Any]) -> tuple[float, Any]:
 
 
 async def run_prompts(
-    method: RMBoost, backend: Backend, recs: list[PromptRecord], concurrency: int, pairs: bool, offset: int
+    method: RMBoost, backend: Backend, recs: list[PromptRecord], concurrency: int, pairs: bool
 ) -> tuple[float, int]:
     """Wall time for pairs (or plain y1 generations) of `recs`; returns (seconds, completion tokens)."""
     llm = LLM(backend, None, max_parallel=concurrency)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(i: int, rec: PromptRecord) -> None:
-        item = WorkItem(record=rec, index=offset + i, seed=offset)
+        item = WorkItem(record=rec, index=i, seed=0)
         async with gate:
             if pairs:
                 try:
@@ -148,67 +152,63 @@ async def main_async(args: argparse.Namespace) -> bool:
                     dt, out = await timed(no_reuse.complete([request]))
                     back_t, back_n = back_t + dt, back_n + out[0].completion_tokens
     bare_rate, back_rate = bare_n / bare_t, back_n / back_t
-    print(
-        f"\n## 1. single stream ({threads} threads, greedy, {args.decode_tokens} tokens max, short prompts)"
-    )
+    print(f"\n## 1. single stream ({threads} threads, greedy, {args.decode_tokens} tokens max, short prompts)")
     print("| contender | generated tokens/s |\n| --- | --- |")
     print(f"| bare llama-cpp-python `Llama.create_chat_completion` | {bare_rate:.1f} |")
     print(f"| rmboost `llamacpp` backend | {back_rate:.1f} |")
     print(f"backend/bare: {back_rate / bare_rate:.2f} (target >= 0.95)")
     ok &= back_rate / bare_rate >= 0.95
 
-    # 2. pair cost against a plain generation, alone and amortised
-    recs = records(3 * args.repeats + 4 * args.repeats * args.pairs, args.context_chars)
-    alone: dict[str, list[float]] = {"plain": [], "pair": [], "pair, no prefix reuse": []}
-    cursor = 0
-    for rep in range(args.repeats):
-        for name in list(alone)[rep % 3 :] + list(alone)[: rep % 3]:
-            backend = no_reuse if name.endswith("reuse") else fast
-            seconds, _ = await run_prompts(method, backend, [recs[cursor]], 1, name != "plain", cursor)
-            alone[name].append(seconds)
-            cursor += 1
-    amort: dict[str, list[float]] = {
-        "plain": [],
-        "pair": [],
-        "pair, no prefix reuse": [],
-        "pair, serial Llama (before)": [],
+    # 2. pair cost against a plain generation, alone and amortised. Every contender works on the
+    # same prompts with the same seeds, from a cold KV cache.
+    recs = records(max(args.pairs, args.alone_prompts), args.context_chars)
+    backends: dict[str, Backend] = {
+        "plain": fast,
+        "pair": fast,
+        "pair, no prefix reuse": no_reuse,
+        "pair, serial Llama (before)": serial,
     }
+
+    async def cold_run(name: str, batch: list[PromptRecord], concurrency: int) -> tuple[float, int]:
+        fast.forget()
+        no_reuse.forget()
+        serial.llama.reset()
+        return await run_prompts(method, backends[name], batch, concurrency, name != "plain")
+
+    alone: dict[str, list[float]] = {"plain": [], "pair": [], "pair, no prefix reuse": []}
+    for k, rec in enumerate(recs[: args.alone_prompts]):
+        for name in list(alone)[k % 3 :] + list(alone)[: k % 3]:
+            alone[name].append((await cold_run(name, [rec], 1))[0])
+    amort: dict[str, list[float]] = {name: [] for name in backends}
     tokens: dict[str, list[int]] = {k: [] for k in amort}
     reuse_seen = [0, 0]
     for rep in range(args.repeats):
         names = list(amort)
         for name in names[rep % 4 :] + names[: rep % 4]:
-            backend = {"pair, no prefix reuse": no_reuse, "pair, serial Llama (before)": serial}.get(
-                name, fast
-            )
-            batch = recs[cursor : cursor + args.pairs]
-            cursor += args.pairs
             before = fast.reuse()
-            seconds, n_tok = await run_prompts(method, backend, batch, n_seq, name != "plain", cursor)
+            seconds, n_tok = await cold_run(name, recs[: args.pairs], n_seq)
             if name == "pair":
                 reuse_seen = [a - b for a, b in zip(fast.reuse(), before, strict=True)]
-            amort[name].append(seconds / len(batch))
+            amort[name].append(seconds / args.pairs)
             tokens[name].append(n_tok)
+    print(f"\n## 2. RMBoost pair against one plain generation (QA-Feedback, T=0.7, max_tokens {args.max_tokens})")
     print(
-        "\n## 2. RMBoost pair against one plain generation "
-        f"(QA-Feedback, T=0.7, max_tokens {args.max_tokens})"
-    )
-    print(
-        f"| run | alone: s | alone: x plain | {args.pairs} prompts at concurrency {n_seq}: s per prompt "
-        "| amortised: x plain | completion tokens |"
+        f"| run | {args.alone_prompts} prompts one at a time: s | x plain | {args.pairs} prompts at "
+        f"concurrency {n_seq}: s per prompt | x plain | completion tokens per run |"
     )
     print("| --- | --- | --- | --- | --- | --- |")
-    plain_alone, plain_amort = statistics.median(alone["plain"]), statistics.median(amort["plain"])
+    plain_alone, plain_amort = sum(alone["plain"]), statistics.median(amort["plain"])
     for name in amort:
-        a = statistics.median(alone[name]) if name in alone else None
+        a = sum(alone[name]) if name in alone else None
         m = statistics.median(amort[name])
         a_txt = f"{a:.2f} | {a / plain_alone:.2f}" if a is not None else "- | -"
-        print(f"| {name} | {a_txt} | {m:.2f} | {m / plain_amort:.2f} | {sum(tokens[name])} |")
+        print(f"| {name} | {a_txt} | {m:.2f} | {m / plain_amort:.2f} | {statistics.median(tokens[name]):.0f} |")
     print(
         f"prefix reuse in the last amortised pair run: {reuse_seen[1]:,} of {reuse_seen[0]:,} prompt tokens "
-        f"({reuse_seen[1] / max(reuse_seen[0], 1):.0%}) came from a sequence's KV cache"
+        f"({reuse_seen[1] / max(reuse_seen[0], 1):.0%}) came from a sequence's KV cache (y1 prompts can "
+        "reuse nothing, so about half is the most there is)"
     )
-    pair_alone = statistics.median(alone["pair"]) / plain_alone
+    pair_alone = sum(alone["pair"]) / plain_alone
     pair_amort = statistics.median(amort["pair"]) / plain_amort
     print(f"pair/plain: alone {pair_alone:.2f}, amortised {pair_amort:.2f} (target <= 1.4)")
     ok &= pair_amort <= 1.4
@@ -235,8 +235,7 @@ async def main_async(args: argparse.Namespace) -> bool:
             rates[name].append(sum(o.completion_tokens for o in outs) / dt)
     single, batched = (statistics.median(v) for v in rates.values())
     print(
-        f"\n## 3. aggregate generated tokens/s, {args.aggregate_requests} requests of up to "
-        f"{args.decode_tokens} tokens"
+        f"\n## 3. aggregate generated tokens/s, {args.aggregate_requests} requests of up to {args.decode_tokens} tokens"
     )
     print(f"| one at a time | {n_seq} at a time (batched) | ratio (target >= 2) |\n| --- | --- | --- |")
     print(f"| {single:.1f} | {batched:.1f} | {batched / single:.2f} |")
@@ -256,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single-prompts", type=int, default=2)
     parser.add_argument("--decode-tokens", type=int, default=128)
     parser.add_argument("--pairs", type=int, default=16, help="prompts per amortised run")
+    parser.add_argument("--alone-prompts", type=int, default=3, help="prompts run one at a time")
     parser.add_argument("--max-tokens", type=int, default=384)
     parser.add_argument("--aggregate-requests", type=int, default=16)
     parser.add_argument("--context-chars", type=int, default=None, help="cut the passages (CI smoke only)")

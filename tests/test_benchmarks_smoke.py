@@ -18,9 +18,7 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def run(script: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=300
-    )
+    done = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"^targets: (met|MISSED)", done.stdout, re.MULTILINE), done.stdout
     return done.stdout
@@ -61,6 +59,8 @@ def test_llamacpp_benchmark_runs() -> None:
         "1",
         "--decode-tokens",
         "6",
+        "--alone-prompts",
+        "1",
         "--pairs",
         "2",
         "--n-seq",

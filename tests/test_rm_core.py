@@ -90,3 +90,27 @@ def test_first_baseline_unavailable_without_source_order():
     report = evaluate_scores([pair(0, "a", "b")], [1.0], [0.0], n_boot=10)
     assert report.baselines["first"] is None and report.to_dict()["baselines"]["first"] is None
     assert "n/a" in format_table(report)
+
+
+def test_cli_start_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rmboost.cli, rmboost.rm; rmboost.cli.build_parser(); "
+        "print('torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_load_and_kind_errors_are_user_errors(tmp_path):
+    from rmboost.errors import UserError
+    from rmboost.rm.base import RewardModel, kind_class
+    from rmboost.rm.trl_reward import default_settings
+
+    with pytest.raises(UserError, match="not a saved reward model"):
+        RewardModel.load(tmp_path)
+    with pytest.raises(UserError, match="unknown reward model kind"):
+        kind_class("xgboost")
+    assert default_settings("hf:/some/dir").lora is False and default_settings("smollm2").lora is True

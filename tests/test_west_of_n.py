@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from rmboost.backends.base import ChatRequest
+from rmboost.backends.base import BackendError, ChatRequest
 from rmboost.backends.fake import FakeBackend
 from rmboost.errors import UserError
 from rmboost.llm import LLM
@@ -115,7 +115,7 @@ def test_all_samples_alike_is_a_failure() -> None:
     backend = FakeBackend(responder=scripted(["x", "x", "", "X."], {}))
     with pytest.raises(PairFailure) as e:
         run(WestOfN(load_task("qa"), n=4), backend)
-    assert e.value.stage == "sample" and "fewer than 2 distinct" in e.value.reason
+    assert e.value.stage == "sample" and "fewer than 2 distinct usable" in e.value.reason
 
 
 class LengthScorer:
@@ -168,3 +168,41 @@ def test_a_saved_reward_model_picks_the_polite_answer(tmp_path) -> None:  # type
     pair = asyncio.run(method.make_pair(work, LLM(FakeBackend(responder=scripted(samples, {})))))
     assert pair.chosen == samples[1] and pair.rejected in (BAD[0], BAD[3])
     assert pair.extra["scorer"] == str(tmp_path / "rm") and pair.usage.calls == 3
+
+
+def cut_when(predicate):  # type: ignore[no-untyped-def]
+    """A backend whose answers to the requests `predicate` picks are cut at max_tokens."""
+
+    class Cut(FakeBackend):
+        async def complete(self, requests):  # type: ignore[no-untyped-def]
+            out = await super().complete(requests)
+            for request, completion in zip(requests, out, strict=True):
+                if predicate(request):
+                    completion.finish_reason = "length"
+            return out
+
+    return Cut
+
+
+def test_a_sample_or_score_cut_at_max_tokens_is_left_out_not_the_prompt() -> None:
+    samples = ["a one", "a two", "a three", "a four"]
+    scores = {"a one": "Score: 3", "a two": "Score: 8", "a three": "Score: 9", "a four": "Score: 1"}
+    # sample 4 runs away; the score of sample 3 runs away
+    backend = cut_when(lambda r: r.stage in ("sample4", "score3"))(responder=scripted(samples, scores))
+    pair = run(WestOfN(load_task("qa"), n=4), backend)
+    assert (pair.chosen, pair.rejected) == ("a two", "a one") and pair.extra["scores"] == [3, 8, None]
+    assert pair.usage.calls == 7  # every call is counted, the unusable ones too
+
+
+def test_a_transient_error_fails_the_prompt_to_be_retried() -> None:
+    class Flaky(FakeBackend):
+        async def complete(self, requests):  # type: ignore[no-untyped-def]
+            if requests[0].stage == "sample2":
+                raise BackendError("HTTP 503", retryable=True)
+            return await super().complete(requests)
+
+    backend = Flaky(delay=0.01)
+    with pytest.raises(PairFailure) as e:
+        run(WestOfN(load_task("qa"), n=3), backend)
+    assert e.value.retryable and "503" in e.value.reason
+    assert sorted(r.stage for r in backend.history) == ["sample1", "sample3"]

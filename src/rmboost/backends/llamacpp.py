@@ -6,7 +6,8 @@ chat template comes from the GGUF. Decoding is done by `llamacpp_batch.BatchDeco
 `complete()` calls share one llama.cpp batch per step (`n_seq` sequences, `n_ctx` tokens each), and
 a request reuses the KV cache of the longest prompt prefix a free sequence holds, so RMBoost's y2
 does not re-read the passages its y1 read. The event loop only formats and tokenizes; decoding
-runs in the decoder's own thread.
+runs in the decoder's own thread. Set `n_seq` (default 4, the engine's default concurrency) to
+`--concurrency`: requests beyond `n_seq` wait for a free sequence; each costs `n_ctx` tokens of KV.
 
 Left out: grammars, streaming, and the old one-call-at-a-time path (`n_seq=1` is single-stream).
 """
@@ -52,7 +53,7 @@ class LlamaCppBackend(Backend):
         n_ctx: int | str = 4096,
         n_threads: int | str | None = None,
         n_batch: int | str = 512,
-        n_seq: int | str = 8,
+        n_seq: int | str = 4,
         prefix_reuse: bool | str = True,
         **_: object,
     ) -> None:
@@ -147,6 +148,11 @@ class LlamaCppBackend(Backend):
         """(prompt tokens submitted, of which reused from a sequence's KV cache) since loading."""
         decoder = self._decoder
         return (decoder.prompt_tokens, decoder.reused_tokens) if decoder is not None else (0, 0)
+
+    def forget(self) -> None:
+        """Drop the KV caches of all sequences; only between runs, when no call is in flight."""
+        if self._decoder is not None:
+            self._decoder.forget()
 
     async def aclose(self) -> None:
         with self._lock:

@@ -161,6 +161,15 @@ class BatchDecoder:
             self._cv.notify()
         return future
 
+    def forget(self) -> None:
+        """Drop every sequence's cached tokens (benchmarks compare runs from a cold cache)."""
+        with self._cv:
+            if self._waiting or any(s.job for s in self._slots):
+                raise RuntimeError("forget() needs an idle decoder")
+            self._ll.llama_memory_clear(self.ctx.memory, True)
+            for slot in self._slots:
+                slot.tokens = []
+
     def close(self) -> None:
         with self._cv:
             self._closed = True

@@ -3,9 +3,11 @@
 The scorer is a reward model saved by `rmboost train` (`scorer=PATH`; the paper's setting, a
 reward model trained on the real data) or, before one exists, the LLM itself (`scorer="llm"`),
 which rates each response 1-10 on the task's aspects. Samples that repeat an earlier one are
-scored once; a sample the LLM gives no readable score is left out, so the pair comes from the
-samples that were scored. Among equal best (or worst) scores the earliest sample wins; when the
-best score equals the worst there is no pair (stage `select`, reason `all scores equal`).
+scored once. A sample or a score that cannot be used (empty, cut at max_tokens, unreadable) is
+left out, so one runaway answer does not cost the prompt; the pair comes from the samples that
+were scored. A transient backend error still fails the prompt, to be retried on the next run.
+Among equal best (or worst) scores the earliest sample wins; when the best score equals the worst
+there is no pair (stage `select`, reason `all scores equal`).
 
 Left out: training the reward model (`rmboost.rm`), and any filtering by score margin.
 """
@@ -18,14 +20,26 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from rmboost.backends.base import ChatRequest, Completion
 from rmboost.errors import UserError
 from rmboost.extraction import normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
-from rmboost.records import Pair, PairFailure, Prompt
+from rmboost.records import Pair, PairFailure, Prompt, Usage
 from rmboost.tasks import Task
 from rmboost.templates import load_template, render
 from rmboost.verdicts import parse_score
+
+
+async def settle(llm: LLM, requests: list[ChatRequest], usage: Usage) -> list[Completion | None]:
+    """Every call's completion, or None for a call that failed for good (e.g. cut at max_tokens).
+    Waits for all calls, so none is still running (and uncounted) when the prompt is done; then a
+    transient failure is raised, to be retried on the next run."""
+    results = await asyncio.gather(*(llm.chat(r, usage) for r in requests), return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException) and not (isinstance(r, PairFailure) and not r.retryable):
+            raise r
+    return [r if isinstance(r, Completion) else None for r in results]
 
 
 class Scorer(Protocol):
@@ -88,7 +102,7 @@ class WestOfN(Method):
     async def llm_scores(self, item: WorkItem, llm: LLM, responses: list[str]) -> list[float | None]:
         requests = [self.request(self.score_messages(item, r), f"score{i + 1}", item, **self.score_params)
                     for i, r in enumerate(responses)]
-        return [parse_score(c.text) for c in await llm.chat_many(requests, item.usage)]
+        return [parse_score(c.text) if c else None for c in await settle(llm, requests, item.usage)]
 
     async def rm_scores(self, prompt: Prompt, responses: list[str]) -> list[float | None]:
         assert self.reward_model is not None
@@ -102,16 +116,15 @@ class WestOfN(Method):
 
     async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
         policy = self.policy_messages(item.record)
-        completions = await llm.chat_many(
-            [self.request(policy, f"sample{i}", item) for i in range(1, self.n + 1)], item.usage)
+        requests = [self.request(policy, f"sample{i}", item) for i in range(1, self.n + 1)]
         distinct: dict[str, str] = {}
-        for c in completions:
-            text = c.text.strip()
+        for c in await settle(llm, requests, item.usage):
+            text = c.text.strip() if c else ""
             if text:
                 distinct.setdefault(normalise(text), text)
         samples = list(distinct.values())
         if len(samples) < 2:
-            raise PairFailure("sample", f"fewer than 2 distinct non-empty responses among {self.n}")
+            raise PairFailure("sample", f"fewer than 2 distinct usable responses among {self.n}")
         prompt: Prompt = policy if item.record.conversational else policy[0]["content"]
         if self.reward_model is None:
             scores = await self.llm_scores(item, llm, samples)

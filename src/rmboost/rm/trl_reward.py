@@ -71,9 +71,9 @@ def _smollm2() -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def load_base(source: str) -> tuple[Any, Any]:
-    """The score-head model and tokenizer of `source`, with a score head initialised from the
-    current torch seed (so the result does not depend on what was loaded before)."""
+def load_base(source: str, fresh_head: bool = False) -> tuple[Any, Any]:
+    """The score-head model and tokenizer of `source`. With `fresh_head` (for training) the score
+    head is initialised from the current torch seed, so it does not depend on earlier loads."""
     offline()
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -87,7 +87,7 @@ def load_base(source: str) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=torch.float32)
     head = model.get_submodule("score") if hasattr(model, "score") else None
-    if head is not None:
+    if fresh_head and head is not None:
         torch.nn.init.normal_(head.weight, std=getattr(model.config, "initializer_range", 0.02))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -139,7 +139,7 @@ class TRLRewardModel(RewardModel):
         from datasets import Dataset
         from trl import RewardConfig, RewardTrainer
 
-        model, tokenizer = load_base(cfg.source)
+        model, tokenizer = load_base(cfg.source, fresh_head=True)
         encoder = PairEncoder(tokenizer, cfg.max_length, layout_of(model), cfg.head)
         data = Dataset.from_dict(
             {
