@@ -167,3 +167,26 @@ def test_verify_drops_pairs_the_judge_contradicts_in_both_orders(ab: str, ba: st
             run(method, backend, item(index))
     assert method.run_stats()["contradicted"] == (0 if kept else 1)
     assert sorted(r.stage for r in backend.history) == ["judge_ab", "judge_ba", "y1", "y2"]
+
+
+def test_chat_many_counts_every_call_even_when_one_fails() -> None:
+    from rmboost.backends.base import ChatRequest
+    from rmboost.records import Usage
+
+    def respond(request):  # type: ignore[no-untyped-def]
+        return "ok" if request.stage == "good" else ""
+
+    class Truncating(FakeBackend):
+        async def complete(self, requests):  # type: ignore[no-untyped-def]
+            out = await super().complete(requests)
+            for request, completion in zip(requests, out, strict=True):
+                if request.stage == "bad":
+                    completion.finish_reason = "length"
+            return out
+
+    usage = Usage()
+    llm = LLM(Truncating(responder=respond))
+    requests = [ChatRequest.of([{"role": "user", "content": s}], stage=s) for s in ("bad", "good", "good2")]
+    with pytest.raises(PairFailure, match="truncated"):
+        asyncio.run(llm.chat_many(requests, usage))
+    assert usage.calls == 3

@@ -55,7 +55,12 @@ class LLM:
         return completion
 
     async def chat_many(self, requests: Sequence[ChatRequest], usage: Usage | None = None) -> list[Completion]:
-        return list(await asyncio.gather(*(self.chat(r, usage) for r in requests)))
+        # Let every call finish (and be counted in `usage`) before a failure propagates.
+        results = await asyncio.gather(*(self.chat(r, usage) for r in requests), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [r for r in results if isinstance(r, Completion)]
 
     def _account(self, completion: Completion, usage: Usage | None) -> None:
         delta = Usage(
