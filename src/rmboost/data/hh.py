@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.row_files import SkipCounter, read_rows
+from rmboost.data.row_files import SkipCounter, parse_rows
 from rmboost.errors import InputError
 from rmboost.records import Message, Pair, stable_id
 
@@ -67,11 +67,4 @@ def _parse(row: Any, source: str, line: int) -> Pair:
 
 def load_hh(path: str | Path, counter: SkipCounter | None = None) -> list[Pair]:
     """Read an HH-RLHF file (JSONL or Parquet) into conversational pairs."""
-    counter = counter or SkipCounter()
-    out = []
-    for line, row in read_rows(path, counter):
-        try:
-            out.append(_parse(row, str(path), line))
-        except InputError as e:
-            counter.bad(e)
-    return out
+    return parse_rows(path, _parse, counter)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.row_files import SkipCounter, read_rows
+from rmboost.data.row_files import SkipCounter, parse_rows
 from rmboost.errors import InputError
 from rmboost.records import Pair
 
@@ -32,11 +32,4 @@ def _parse(row: Any, source: str, line: int) -> Pair:
 
 def load_rewardbench(path: str | Path, counter: SkipCounter | None = None) -> list[Pair]:
     """Read a RewardBench file (JSONL or Parquet) into pairs with a `subset`."""
-    counter = counter or SkipCounter()
-    out = []
-    for line, row in read_rows(path, counter):
-        try:
-            out.append(_parse(row, str(path), line))
-        except InputError as e:
-            counter.bad(e)
-    return out
+    return parse_rows(path, _parse, counter)

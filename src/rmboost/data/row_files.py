@@ -5,15 +5,16 @@ of each row so that a bad row can be named. What a row must contain is the loade
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from rmboost.errors import InputError, UserError
 from rmboost.prompt_reader import decode_json_line
 
 OnError = Literal["raise", "skip"]
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -69,6 +70,19 @@ def read_rows(path: str | Path, counter: SkipCounter | None = None) -> Iterator[
                 yield i, decode_json_line(raw, str(path), i)
             except InputError as e:
                 counter.bad(e)
+
+
+def parse_rows(path: str | Path, parse: Callable[[Any, str, int], T], counter: SkipCounter | None = None) -> list[T]:
+    """`parse(row, source, line)` over every row of `path`; a bad row raises or is skipped and counted,
+    as `counter` says. The one loop every pair loader shares."""
+    counter = counter or SkipCounter()
+    out = []
+    for line, row in read_rows(path, counter):
+        try:
+            out.append(parse(row, str(path), line))
+        except InputError as e:
+            counter.bad(e)
+    return out
 
 
 def _parquet_safe(row: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.row_files import SkipCounter, read_rows
+from rmboost.data.row_files import SkipCounter, parse_rows
 from rmboost.errors import InputError
 from rmboost.records import Message, Pair, stable_id
 
@@ -87,11 +87,4 @@ def parse_row(row: Any, source: str, line: int) -> Pair:
 
 def load_trl_pairs(path: str | Path, counter: SkipCounter | None = None) -> list[Pair]:
     """Read one TRL pair file (JSONL or Parquet)."""
-    counter = counter or SkipCounter()
-    out = []
-    for line, row in read_rows(path, counter):
-        try:
-            out.append(parse_row(row, str(path), line))
-        except InputError as e:
-            counter.bad(e)
-    return out
+    return parse_rows(path, parse_row, counter)
