@@ -5,9 +5,8 @@ and output, no whole-file loads and a request cache that does not slow down as i
 Each size runs in a fresh child process, so its peak RSS (`ru_maxrss` from `wait4`) is its own;
 the child writes its prompt file first and times only `agenerate` (request cache and JSONL output
 on, as the CLI runs). The large run also reports its pairs/s over each tenth of its output, from
-the file's growth, to show a slowdown that a total could hide. The fake backend keeps a
-`history` of every request for tests; here it is cut to the last request, since it is test
-scaffolding and not part of a run. Left out: real backends (bench_orchestration, bench_llamacpp).
+the file's growth, to show a slowdown that a total could hide. The fake backend's
+`history` (test scaffolding) is cut to the last request. Left out: real backends (bench_orchestration, bench_llamacpp).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from workloads import machine, write_prompts
@@ -33,8 +31,7 @@ def child(n: int, work: Path, concurrency: int) -> None:
 
     prompts = write_prompts(work / "prompts.jsonl", n, short=True)
     out = work / "pairs.jsonl"
-    backend = FakeBackend()
-    backend.history = deque(maxlen=1)  # type: ignore[assignment]  # test scaffolding, see the docstring
+    backend = FakeBackend(keep_history=1)
     config = GenerateConfig(
         input=str(prompts),
         output=str(out),

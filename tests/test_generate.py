@@ -48,7 +48,7 @@ def test_rerun_of_finished_job_sends_nothing(prompts_file: Path, tmp_path: Path)
     before = out.read_bytes()
     backend = FakeBackend()
     again = generate(config(prompts_file, out), backend=backend)
-    assert again.pairs == 0 and again.skipped_done == 20 and backend.history == []
+    assert again.pairs == 0 and again.skipped_done == 20 and not backend.history
     assert out.read_bytes() == before
 
 
@@ -56,7 +56,7 @@ def test_cache_answers_a_new_output_without_requests(prompts_file: Path, tmp_pat
     generate(config(prompts_file, tmp_path / "a.jsonl"))
     backend = FakeBackend()
     second = generate(config(prompts_file, tmp_path / "b.jsonl"), backend=backend)
-    assert backend.history == [] and second.cache_hits == 40 and second.calls_sent == 0
+    assert not backend.history and second.cache_hits == 40 and second.calls_sent == 0
     def strip_usage(rows: list[dict]) -> list[dict]:
         return sorted(({k: v for k, v in r.items() if k != "usage"} for r in rows), key=lambda r: r["id"])
 

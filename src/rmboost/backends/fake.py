@@ -69,6 +69,7 @@ class FakeBackend(Backend):
         responder: Callable[[ChatRequest], str] | None = None,
         delay: float | str = 0.0,
         context_length: int | str | None = None,
+        keep_history: int | str = 10_000,
         **_: object,
     ) -> None:
         self.model = model
@@ -76,7 +77,8 @@ class FakeBackend(Backend):
         self._responder = responder or default_reply
         self.delay = float(delay)
         self.context_length = int(context_length) if context_length is not None else None
-        self.history: list[ChatRequest] = []
+        # The last `keep_history` requests, so a long run on the fake backend stays flat in memory.
+        self.history: deque[ChatRequest] = deque(maxlen=int(keep_history))
 
     def count_tokens(self, messages: Sequence[dict[str, str]]) -> int:
         return sum(len(m.get("content", "").split()) + 4 for m in messages)
