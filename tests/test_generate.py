@@ -130,7 +130,7 @@ def test_prompt_longer_than_context_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_parquet_output_loads_with_datasets(prompts_file: Path, tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    import datasets
     out = tmp_path / "pairs.parquet"
     generate(config(prompts_file, out, format="parquet"))
     ds = datasets.load_dataset("parquet", data_files=str(out), split="train")
