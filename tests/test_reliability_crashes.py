@@ -12,7 +12,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 from conftest import read_jsonl, write_jsonl
 from rmboost.generate import GenerateConfig, generate
 from rmboost.pair_writer import iter_jsonl, repair_torn_tail
-from rmboost.testing.fault_server import FaultPlan, FaultServer
+from rmboost.testing.fault_server import FaultPlan, FaultServer, generate_argv
 
 SOAK = os.environ.get("RMBOOST_SOAK") == "1"
 PROMPTS, KILLS = (500, 10) if SOAK else (60, 3)
@@ -85,28 +84,8 @@ def test_kill_9_at_random_moments_then_rerun_matches_an_uninterrupted_run(tmp_pa
     rng = random.Random(11)
     snapshots: list[tuple[float, set[str]]] = []  # (kill time, answers cached by then)
     with FaultServer(FaultPlan(**PLAN)) as server:  # type: ignore[arg-type]
-        args = [
-            sys.executable,
-            "-c",
-            "import sys; from rmboost.cli import main; sys.exit(main())",
-            "generate",
-            "--input",
-            str(inp),
-            "--output",
-            str(out),
-            "--backend",
-            "openai",
-            "--base-url",
-            server.url,
-            "--model",
-            "fault-model",
-            "--task",
-            "chat",
-            "--concurrency",
-            str(CONCURRENCY),
-            "--no-progress",
-            *(a for arg in RETRIES for a in ("--backend-arg", arg)),
-        ]
+        retries = [a for arg in RETRIES for a in ("--backend-arg", arg)]
+        args = generate_argv(server.url, inp, out, *retries, concurrency=CONCURRENCY)
         schedule = []
         for k in range(KILLS):
             done = lines(out) + lines(failures)

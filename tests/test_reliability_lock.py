@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,33 +15,13 @@ from conftest import read_jsonl, write_jsonl
 from rmboost.errors import UserError
 from rmboost.generate import GenerateConfig, generate
 from rmboost.pair_writer import WriterLock, output_paths
-from rmboost.testing.fault_server import FaultPlan, FaultServer
+from rmboost.testing.fault_server import FaultPlan, FaultServer, generate_argv
 
 PROMPTS = 60
 
 
 def cli(server: FaultServer, inp: Path, out: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-c",
-        "import sys; from rmboost.cli import main; sys.exit(main())",
-        "generate",
-        "--input",
-        str(inp),
-        "--output",
-        str(out),
-        "--backend",
-        "openai",
-        "--base-url",
-        server.url,
-        "--model",
-        "fault-model",
-        "--task",
-        "chat",
-        "--concurrency",
-        "2",
-        "--no-progress",
-    ]
+    return generate_argv(server.url, inp, out)
 
 
 def test_second_run_is_refused_while_the_first_lives_and_a_killed_run_blocks_nobody(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import logging
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from conftest import read_jsonl, write_jsonl
 from rmboost.engine import EarlyStop
 from rmboost.generate import GenerateConfig, generate
-from rmboost.testing.fault_server import FaultPlan, FaultServer
+from rmboost.testing.fault_server import FaultPlan, FaultServer, generate_argv
 
 
 def everything_written(*roots: Path) -> dict[Path, bytes]:
@@ -40,30 +39,15 @@ def test_a_marked_key_is_written_nowhere(tmp_path: Path, caplog: pytest.LogCaptu
     with FaultServer(FaultPlan(rates={"503": 0.9}, echo_auth=True)) as server:
 
         def cli(out: str, *extra: str) -> subprocess.CompletedProcess[str]:
-            args = [
-                sys.executable,
-                "-c",
-                "import sys; from rmboost.cli import main; sys.exit(main())",
-                "generate",
-                "--input",
-                str(inp),
-                "--output",
-                str(work / out),
-                "--backend",
-                "openai",
-                "--base-url",
-                server.url,
-                "--model",
-                "fault-model",
-                "--task",
-                "chat",
-                "--no-progress",
+            args = generate_argv(
+                server.url, inp, work / out,
                 "--backend-arg",
                 "backoff_base=0.001",
                 "--backend-arg",
                 "max_retries=1",
                 *extra,
-            ]
+                concurrency=4,  # the CLI's default, as before this helper existed
+            )
             done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
             streams.extend([done.stdout, done.stderr])
             return done

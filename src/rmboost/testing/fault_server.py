@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 import threading
 import time
 from collections import Counter
@@ -249,6 +250,16 @@ class FaultServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def generate_argv(url: str, inp: object, out: object, *extra: str, concurrency: int = 2) -> list[str]:
+    """The `rmboost generate` command line the reliability tests run against this server, in a
+    fresh Python process (so it can be killed or run beside another)."""
+    return [
+        sys.executable, "-c", "import sys; from rmboost.cli import main; sys.exit(main())",
+        "generate", "--input", str(inp), "--output", str(out), "--backend", "openai", "--base-url", url,
+        "--model", "fault-model", "--task", "chat", "--concurrency", str(concurrency), "--no-progress", *extra,
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
