@@ -21,25 +21,9 @@ def main() -> int:
     ap.add_argument("output")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from rmboost.testing.tiny_llama import write_tiny_llama
 
-    from rmboost.rm.local_models import minilm_dir
-
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    config = LlamaConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=512,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(args.seed)
-    LlamaForCausalLM(config).save_pretrained(args.output)
-    tokenizer.save_pretrained(args.output)
+    write_tiny_llama(args.output, seed=args.seed)
     print(f"wrote a tiny random Llama to {args.output}; train it with --rm hf:{args.output}")
     return 0
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from rm_toy_task import TOPICS, toy_pairs, train_and_test
 from rmboost.rm.base import META_FILE, RewardModel
@@ -16,25 +15,9 @@ from rmboost.rm.trl_reward import TRLRewardModel, layout_of
 
 @pytest.fixture(scope="module")
 def tiny_llama(tmp_path_factory) -> str:
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from rmboost.testing.tiny_llama import write_tiny_llama
 
-    from rmboost.rm.local_models import minilm_dir
-
-    path = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    config = LlamaConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=256,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
+    path = write_tiny_llama(tmp_path_factory.mktemp("tiny-llama"), seed=0, max_positions=256)
     return f"hf:{path}"
 
 
