@@ -86,8 +86,9 @@ async def bare_client(url: str, plan: list[dict[str, Any]], concurrency: int) ->
     return seconds
 
 
-async def rmboost_run(url: str, prompts: Path, n: int, concurrency: int, work: Path) -> float:
+async def rmboost_run(url: str, prompts: Path, n: int, concurrency: int, work: Path, clients: int = 8) -> float:
     config = GenerateConfig(
+        backend_arg=[f"clients={clients}"],
         input=str(prompts),
         output=str(work / "pairs.jsonl"),
         backend="openai",
@@ -215,24 +216,25 @@ def main(argv: list[str] | None = None) -> int:
         plan_file = root / "plan.jsonl"
         plan_file.write_text("".join(json.dumps(row) + "\n" for row in plan))
         print(
-            "| latency | bare client pairs/s | rmboost pairs/s | distilabel pairs/s | rmboost/bare "
-            "(target >= 0.90) | rmboost/distilabel (target >= 3) |"
+            "| latency | bare client pairs/s | rmboost pairs/s | rmboost, one client pairs/s | distilabel pairs/s "
+            "| rmboost/bare (target >= 0.90) | rmboost/distilabel (target >= 3) |"
         )
-        print("| --- | --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for delay in (float(d) for d in args.delays.split(",")):
-            times: dict[str, list[float]] = {"bare": [], "rmboost": [], "distilabel": []}
+            times: dict[str, list[float]] = {"bare": [], "rmboost": [], "rmboost-1": [], "distilabel": []}
             with running_stub(delay) as url:
                 for rep in range(args.repeats):
-                    order = ["bare", "rmboost", "distilabel"]
-                    order = order[rep % 3 :] + order[: rep % 3]
+                    order = list(times)
+                    order = order[rep % 4 :] + order[: rep % 4]
                     for name in order:
                         work = Path(tempfile.mkdtemp(dir=root))
                         if name == "bare":
                             times[name].append(asyncio.run(bare_client(url, plan, args.concurrency)))
-                        elif name == "rmboost":
-                            times[name].append(
-                                asyncio.run(rmboost_run(url, prompts, args.prompts, args.concurrency, work))
-                            )
+                        elif name.startswith("rmboost"):
+                            clients = 1 if name == "rmboost-1" else 8  # 8: the backend's default pool
+                            times[name].append(asyncio.run(
+                                rmboost_run(url, prompts, args.prompts, args.concurrency, work, clients)
+                            ))
                         elif python is not None:
                             times[name].append(
                                 distilabel_run(python, url, plan_file, args.prompts, args.concurrency, work)
@@ -245,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             if "distilabel" in rate:
                 failed |= rate["rmboost"] / rate["distilabel"] < 3
             print(
-                f"| {delay * 1000:.0f} ms | {rate['bare']:.0f} | {rate['rmboost']:.0f} | {dl} | "
+                f"| {delay * 1000:.0f} ms | {rate['bare']:.0f} | {rate['rmboost']:.0f} | "
+                f"{rate['rmboost-1']:.0f} | {dl} | "
                 f"{vs_bare:.2f} | {vs_dl} |",
                 flush=True,
             )

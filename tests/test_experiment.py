@@ -43,6 +43,11 @@ def test_smoke_writes_table_chart_json_and_reruns_for_free(tmp_path: Path) -> No
     assert "| real+rmboost |" in table and "longer" in table
     assert (out / "results.png").read_bytes()[:4] == b"\x89PNG" and (out / "stats.png").exists()
     assert json.loads((out / "results.json").read_text())["results"] == summary["results"]
+    made = {g["set"]: g for g in summary["generation"]}
+    for name in ("rmboost", "rmboost-short"):
+        lines = (out / "pairs" / f"{name}.jsonl").read_text().splitlines()
+        assert made[name]["pairs"] == len(lines) and made[name]["calls_sent"] > 0
+    assert "| rmboost | 6 | 0 | 0 |" in table  # pairs made, failures, resumed
     stats = {Path(s["file"]).stem: s for s in summary["stats"]}
     assert stats["rmboost"]["better_share"] == pytest.approx(0.5)
 
@@ -50,6 +55,7 @@ def test_smoke_writes_table_chart_json_and_reruns_for_free(tmp_path: Path) -> No
     assert rerun["results"] == summary["results"]  # nothing retrained
     pairs_summary = json.loads((out / "pairs" / "rmboost.summary.json").read_text())
     assert pairs_summary["calls_sent"] == 0 and pairs_summary["skipped_done"] == 6
+    assert {g["set"]: g["skipped_done"] for g in rerun["generation"]}["rmboost"] == 6
 
 
 def test_unknown_config_field_is_named(tmp_path: Path) -> None:
@@ -62,3 +68,31 @@ def test_unknown_generate_option_is_named(tmp_path: Path) -> None:
     path.write_text("methods: [{method: rmboost, temprature: 1}]\n")
     with pytest.raises(UserError, match="temprature"):
         load_config(path)
+
+
+def test_a_run_that_dies_in_training_keeps_the_rows_it_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rmboost.experiment import Experiment
+
+    real = Experiment.train_and_score
+    calls = []
+
+    def dies_on_third(self: Experiment, name: str, *args: object) -> dict:
+        calls.append(name)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Experiment, "train_and_score", dies_on_third)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(smoke_config(tmp_path), out)
+    saved = json.loads((out / "results.json").read_text())
+    assert [r["train_set"] for r in saved["results"]] == ["real", "rmboost"]
+    assert saved["note"] == "partial: 2 of 5 reward models done"
+    assert "(partial: 2 of 5 reward models done)" in (out / "results.md").read_text()
+
+    monkeypatch.setattr(Experiment, "train_and_score", real)
+    done = run_experiment(smoke_config(tmp_path), out)  # the rerun finishes and drops the note
+    assert len(done["results"]) == 5 and "note" not in json.loads((out / "results.json").read_text())

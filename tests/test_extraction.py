@@ -1,6 +1,6 @@
 import pytest
 
-from rmboost.extraction import extract_tagged, normalise
+from rmboost.extraction import content_problem, extract_tagged, normalise
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,20 @@ def test_normalise_ignores_case_space_and_final_period() -> None:
 
 def test_a_one_line_answer_starting_like_a_preamble_is_kept() -> None:
     assert extract_tagged("Sure, the album came out in 2018.") == "Sure, the album came out in 2018."
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "empty response"),
+        ("  \n", "empty response"),
+        ("The answer is:", "only a lead-in, no answer"),
+        ("the answer to the question is", "only a lead-in, no answer"),
+        ("Answer:", "only a lead-in, no answer"),
+        ("The answer is: 42", None),
+        ("The answer lies in the second passage.", None),
+        ("Responses vary.", None),
+    ],
+)
+def test_content_problem(text: str, problem: str | None) -> None:
+    assert content_problem(text) == problem

@@ -177,3 +177,14 @@ def test_kill_9_then_rerun_gives_every_prompt_once_and_resends_nothing(tmp_path:
     assert summary["skipped_done"] == made_before
     assert summary["cache_hits"] == answered - 2 * made_before
     assert summary["calls_sent"] + summary["cache_hits"] == 2 * (40 - made_before)
+
+
+def test_embedded_context_has_one_sequence_per_request_in_flight() -> None:
+    from rmboost.generate import build_backend
+
+    one = build_backend(GenerateConfig(input="x", output="y", backend="llamacpp", concurrency=1))
+    six = build_backend(GenerateConfig(input="x", output="y", backend="llamacpp", concurrency=6))
+    told = build_backend(GenerateConfig(input="x", output="y", backend="llamacpp", concurrency=6,
+                                        backend_arg=["n_seq=2"]))
+    assert (one.n_seq, six.n_seq, told.n_seq) == (1, 6, 2)  # type: ignore[attr-defined]
+    assert (one.max_parallel, six.max_parallel, told.max_parallel) == (1, 6, 2)

@@ -116,7 +116,7 @@ def test_malformed_words_are_a_clear_error(tmp_path) -> None:  # type: ignore[no
 @pytest.mark.parametrize(
     "replies, stage, reason",
     [
-        (["the answer", "The answer."], "negative", "identical to the positive response"),
+        (["paris is the capital", "Paris is the capital."], "negative", "identical to the positive response"),
         (["", "an answer"], "positive", "empty response"),
         (["an answer", "  "], "negative", "empty response"),
     ],

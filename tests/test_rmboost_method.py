@@ -102,16 +102,26 @@ def test_pair_orientation_follows_the_label(index: int) -> None:
     "replies, stage, reason",
     [
         (["", "<response>x</response>"], "y1", "empty"),
-        (["the answer", "<response>The answer.</response>"], "y2", "identical to y1"),
-        (["the answer", "<response> </response>"], "y2", "no response could be extracted"),
-        (["the answer", ""], "y2", "no response could be extracted"),
-        (["the answer", "<response>The original response was not coherent.</response>"], "y2", "comments on"),
+        (["paris is the capital", "<response>Paris is the capital.</response>"], "y2", "identical to y1"),
+        (["paris is the capital", "<response> </response>"], "y2", "no response could be extracted"),
+        (["paris is the capital", ""], "y2", "no response could be extracted"),
+        (["paris is the capital", "<response>The original response was not coherent.</response>"], "y2", "comments on"),
+        (["paris is the capital", "<response>I'll ensure every sentence is supported.</response>"], "y2", "comments"),
+        (["The answer is:", "<response>Paris.</response>"], "y1", "only a lead-in"),
+        (["Paris is the capital.", "<response>The answer is:</response>"], "y2", "only a lead-in"),
+        (["Paris.", "<response>Paris, this one is BETTER, not WORSE.</response>"], "y2", "echoes the instruction"),
     ],
 )
 def test_bad_y2_is_a_failure_not_a_pair(replies: list[str], stage: str, reason: str) -> None:
     with pytest.raises(PairFailure) as e:
         run(RMBoost(load_task("qa")), FakeBackend(replies=replies), item())
     assert e.value.stage == stage and reason in e.value.reason
+
+
+def test_ordinary_words_are_not_mistaken_for_an_echo_or_a_lead_in() -> None:
+    replies = ["Paris.", "<response>The answer is Paris, better known as the City of Light.</response>"]
+    pair = run(RMBoost(load_task("qa")), FakeBackend(replies=replies), item())
+    assert "City of Light" in pair.chosen + pair.rejected
 
 
 def test_conversational_prompt_gives_message_lists() -> None:

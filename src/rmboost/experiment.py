@@ -113,6 +113,7 @@ class Experiment:
         self.config = config
         self.out = Path(output)
         self.results: list[dict[str, Any]] = []
+        self.generation: list[dict[str, Any]] = []  # each method's run summary, as this invocation ran it
 
     # --- data -------------------------------------------------------------------------------
     def prepare_data(self) -> tuple[Path, Path, list[Any]]:
@@ -184,6 +185,8 @@ class Experiment:
             summary = generate(gen)
             log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, "
                 f"{summary.calls_sent} calls sent, {summary.cache_hits} from cache, {summary.wall_seconds:.0f}s")
+            self.generation.append({"set": v.name, "method": v.method, **asdict(summary),
+                                    "per_pair": summary.per_pair()})
             made[v.name] = out
         return made
 
@@ -210,23 +213,37 @@ class Experiment:
         self.out.mkdir(parents=True, exist_ok=True)
         prompts, real, self._test = self.prepare_data()
         syn = self.equalise(self.generate_all(prompts, real))
+        jobs: list[tuple[str, list[Path], str]] = []
         for kind in c.reward_models:
             if "real" in c.train_sets:
-                self.results.append(self.train_and_score("real", [real], kind, self._test))
+                jobs.append(("real", [real], kind))
             for name, path in syn.items():
                 if "syn" in c.train_sets:
-                    self.results.append(self.train_and_score(name, [path], kind, self._test))
+                    jobs.append((name, [path], kind))
                 if "real+syn" in c.train_sets:
-                    self.results.append(self.train_and_score(f"real+{name}", [real, path], kind, self._test))
+                    jobs.append((f"real+{name}", [real, path], kind))
+        for n, (name, files, kind) in enumerate(jobs, 1):
+            self.results.append(self.train_and_score(name, files, kind, self._test))
+            if n < len(jobs):  # a long run shows (and keeps) every finished row as it goes
+                self.write_tables(start, stats=[], note=f"partial: {n} of {len(jobs)} reward models done")
         stats = self.write_stats(syn, real) if c.stats else []
-        summary = {"config": asdict(c), "results": self.results, "stats": stats,
-                   "wall_seconds": round(time.monotonic() - start, 1)}
-        (self.out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
-        (self.out / "results.md").write_text(results_markdown(self.results, c.name))
+        summary = self.write_tables(start, stats)
         from rmboost.plots import plot_accuracies
 
         plot_accuracies(self.results, self.out / "results.png", title=c.name)
         log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json")
+        return summary
+
+    def write_tables(self, start: float, stats: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
+        c = self.config
+        summary = {"config": asdict(c), "results": self.results, "generation": self.generation, "stats": stats,
+                   "wall_seconds": round(time.monotonic() - start, 1)}
+        if note:
+            summary["note"] = note
+        title = f"{c.name} ({note})" if note else c.name
+        (self.out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+        (self.out / "results.md").write_text(results_markdown(self.results, title)
+                                             + generation_markdown(self.generation))
         return summary
 
     def write_stats(self, syn: dict[str, Path], real: Path) -> list[dict[str, Any]]:
@@ -261,6 +278,21 @@ def results_markdown(results: list[dict[str, Any]], title: str) -> str:
         b = results[0].get("baselines", {})
         lines += ["", "Trivial baselines on the same test pairs: " + ", ".join(
             f"{k} {v['accuracy']:.3f} [{v['ci_low']:.3f}, {v['ci_high']:.3f}]" for k, v in b.items() if v)]
+    return "\n".join(lines) + "\n"
+
+
+def generation_markdown(rows: list[dict[str, Any]]) -> str:
+    """What making each Syn set cost in this invocation (a rerun shows its cache hits and resumed pairs)."""
+    lines = ["", "## Generation in this invocation", "",
+             "| set | pairs made | failures | resumed | calls sent | from cache | calls/pair | prompt tok/pair "
+             "| completion tok/pair | wall s | method stats |", "|---|" + "---|" * 10]
+    for r in rows:
+        p = r["per_pair"]
+        extra = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r["method_stats"].items())
+        cells = [r["set"], r["pairs"], r["failures"], r["skipped_done"], r["calls_sent"], r["cache_hits"],
+                 f"{p['calls']:.2f}", f"{p['prompt_tokens']:.0f}", f"{p['completion_tokens']:.0f}",
+                 f"{r['wall_seconds']:.0f}", extra]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -104,6 +104,10 @@ def build_backend(config: GenerateConfig) -> Backend:
         options["model"] = config.model
     if config.base_url:
         options["base_url"] = config.base_url
+    if config.backend == "llamacpp":
+        # One KV sequence per request in flight: a single-stream run gets a one-sequence context,
+        # which decodes faster than a batching context used by one request (docs/PERFORMANCE.md).
+        options.setdefault("n_seq", config.concurrency)
     return create_backend(config.backend, **options)
 
 

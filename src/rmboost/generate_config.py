@@ -3,17 +3,11 @@ is built from these fields by `cli/options.py`). Only the options; `generate.py`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+
+from rmboost.fields import option
 
 METHOD_CHOICES = ["rmboost", "rlaif", "west-of-n", "rlcd"]
-
-
-def option(default: Any, help: str, **meta: Any) -> Any:
-    """A dataclass field with CLI metadata: `help`, and optionally `choices` and `required`."""
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"help": help, **meta})
-    return field(default=default, metadata={"help": help, **meta})
 
 
 @dataclass

@@ -6,8 +6,9 @@ chat template comes from the GGUF. Decoding is done by `llamacpp_batch.BatchDeco
 `complete()` calls share one llama.cpp batch per step (`n_seq` sequences, `n_ctx` tokens each), and
 a request reuses the KV cache of the longest prompt prefix a free sequence holds, so RMBoost's y2
 does not re-read the passages its y1 read. The event loop only formats and tokenizes; decoding
-runs in the decoder's own thread. Set `n_seq` (default 4, the engine's default concurrency) to
-`--concurrency`: requests beyond `n_seq` wait for a free sequence; each costs `n_ctx` tokens of KV.
+runs in the decoder's own thread. `rmboost generate` sets `n_seq` to `--concurrency` unless
+`--backend-arg n_seq=N` says otherwise: requests beyond `n_seq` wait for a free sequence; each
+sequence costs `n_ctx` tokens of KV.
 
 Left out: grammars, streaming, and the old one-call-at-a-time path (`n_seq=1` is single-stream).
 """

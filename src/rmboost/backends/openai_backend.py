@@ -15,12 +15,14 @@ import base64
 import email.utils
 import os
 import random
+import ssl
 import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
+from rmboost.errors import UserError
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -87,6 +89,7 @@ class OpenAIBackend(Backend):
         backoff_base: float | str = 0.5,
         backoff_max: float | str = 30.0,
         max_parallel: int | str = 64,
+        clients: int | str = 8,
         **_: object,
     ) -> None:
         import openai
@@ -101,13 +104,21 @@ class OpenAIBackend(Backend):
         key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
         self._secrets = secrets_of(key, self.base_url)
         url, headers = split_credentials(self.base_url)
-        self.client = openai.AsyncOpenAI(
-            base_url=url,
-            api_key=key,
-            timeout=float(timeout),
-            max_retries=0,
-            default_headers=headers,
-        )
+        # Requests go round-robin over several clients, each with its own httpx pool: httpx scans
+        # every idle connection of a pool on each request, and at concurrency 64 that scan took ~23%
+        # of the client's CPU with one pool (docs/PERFORMANCE.md, section 1).
+        n_clients = int(clients)
+        if n_clients < 1:
+            raise UserError(f"--backend-arg clients={clients}: must be at least 1")
+        # One TLS context for all of them: building one loads the CA bundle (~20 ms each).
+        tls = _tls_context()
+        self.clients = [
+            openai.AsyncOpenAI(base_url=url, api_key=key, timeout=float(timeout), max_retries=0,
+                               default_headers=headers, http_client=openai.DefaultAsyncHttpxClient(verify=tls))
+            for _ in range(n_clients)
+        ]
+        self.client = self.clients[0]
+        self._next_client = 0
         self._model_lock = asyncio.Lock()
         self.retries = 0
 
@@ -179,8 +190,10 @@ class OpenAIBackend(Backend):
         if request.logprobs:
             kwargs["logprobs"] = True
             kwargs["top_logprobs"] = request.logprobs
+        client = self.clients[self._next_client]
+        self._next_client = (self._next_client + 1) % len(self.clients)
         try:
-            response = await self.client.chat.completions.create(**kwargs)
+            response = await client.chat.completions.create(**kwargs)
         except o.APIStatusError as e:
             status = e.status_code
             retry_after = parse_retry_after(e.response.headers.get("retry-after"))
@@ -212,7 +225,16 @@ class OpenAIBackend(Backend):
             raise BackendError(self._redact(f"malformed response: {e}"), retryable=True) from e
 
     async def aclose(self) -> None:
-        await self.client.close()
+        await asyncio.gather(*(c.close() for c in self.clients))
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The context the HTTP client would build for itself: certifi's CA bundle when installed."""
+    try:
+        import certifi
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _top_logprobs(choice: Any) -> list[dict[str, float]] | None:

@@ -12,30 +12,18 @@ import sys
 from dataclasses import dataclass, field
 
 from rmboost.cli.options import add_dataclass_args, from_args
+from rmboost.fields import on_error_option, option
 
 
 @dataclass
 class QAFeedbackConfig:
     file: str = field(metadata={"cli": False})
-    output: str = field(default="", metadata={"help": "where to write (JSONL, or Parquet)", "required": True})
-    split: str = field(
-        default="all",
-        metadata={
-            "help": "questions to keep; the split is by a hash of the question",
-            "choices": ["train", "test", "all"],
-        },
-    )
+    output: str = option("", "where to write (JSONL, or Parquet)", required=True)
+    split: str = option("all", "questions to keep; the split is by a hash of the question",
+                        choices=["train", "test", "all"])
     as_: str = field(default="prompts", metadata={"cli": False})
-    format: str = field(
-        default="jsonl", metadata={"help": "output file format", "choices": ["jsonl", "parquet"]}
-    )
-    on_error: str = field(
-        default="raise",
-        metadata={
-            "help": "a malformed question stops the run, or is skipped and counted",
-            "choices": ["raise", "skip"],
-        },
-    )
+    format: str = option("jsonl", "output file format", choices=["jsonl", "parquet"])
+    on_error: str = on_error_option("question")
 
 
 def _qa_feedback(args: argparse.Namespace) -> int:

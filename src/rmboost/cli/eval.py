@@ -7,31 +7,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rmboost.cli.options import add_dataclass_args, from_args
 from rmboost.cli.train import FORMATS
+from rmboost.fields import on_error_option, option
 
 
 @dataclass
 class EvalConfig:
-    rm: str = field(default="", metadata={"help": "a directory saved by `rmboost train`", "required": True})
-    data: str = field(default="", metadata={"help": "the pairs to score", "required": True})
-    format: str = field(default="trl", metadata={"help": "format of --data", "choices": FORMATS})
-    split: str = field(
-        default="all",
-        metadata={"help": "questions to use with --format qa-feedback", "choices": ["train", "test", "all"]},
-    )
-    json: bool = field(default=False, metadata={"help": "print JSON instead of a table"})
-    n_boot: int = field(default=2000, metadata={"help": "bootstrap resamples for the interval"})
-    seed: int = field(default=0, metadata={"help": "seed of the bootstrap"})
-    on_error: str = field(
-        default="raise",
-        metadata={
-            "help": "a malformed row stops the run, or is skipped and counted",
-            "choices": ["raise", "skip"],
-        },
-    )
+    rm: str = option("", "a directory saved by `rmboost train`", required=True)
+    data: str = option("", "the pairs to score", required=True)
+    format: str = option("trl", "format of --data", choices=FORMATS)
+    split: str = option("all", "questions to use with --format qa-feedback", choices=["train", "test", "all"])
+    json: bool = option(False, "print JSON instead of a table")
+    n_boot: int = option(2000, "bootstrap resamples for the interval")
+    seed: int = option(0, "seed of the bootstrap")
+    on_error: str = on_error_option()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -7,55 +7,28 @@ import argparse
 import logging
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rmboost.cli.options import add_dataclass_args, from_args
+from rmboost.fields import on_error_option, option
 
 FORMATS = ["trl", "qa-feedback", "hh", "rewardbench"]
 
 
 @dataclass
 class TrainConfig:
-    data: list[str] = field(
-        default_factory=list,
-        metadata={
-            "help": "a pair file (TRL JSONL or Parquet); repeat to train on a mixture",
-            "required": True,
-        },
-    )
-    rm: str = field(
-        default="embed-linear",
-        metadata={
-            "help": "kind: embed-linear, minilm, smollm2, or hf:PATH (a local transformers checkpoint)"
-        },
-    )
-    output: str = field(
-        default="", metadata={"help": "directory to save the reward model in", "required": True}
-    )
-    seed: int = field(default=0, metadata={"help": "seed for initialisation and shuffling"})
-    format: str = field(default="trl", metadata={"help": "format of the --data files", "choices": FORMATS})
-    split: str = field(
-        default="all",
-        metadata={"help": "questions to use with --format qa-feedback", "choices": ["train", "test", "all"]},
-    )
-    epochs: float | None = field(
-        default=None, metadata={"help": "passes over the data (kind's default if unset)"}
-    )
-    lr: float | None = field(default=None, metadata={"help": "learning rate (kind's default if unset)"})
-    batch_size: int | None = field(
-        default=None, metadata={"help": "pairs per step (kind's default if unset)"}
-    )
-    max_length: int | None = field(
-        default=None,
-        metadata={"help": "tokens per (prompt, response) input; longer ones are cut, see truncation.py"},
-    )
-    on_error: str = field(
-        default="raise",
-        metadata={
-            "help": "a malformed row stops the run, or is skipped and counted",
-            "choices": ["raise", "skip"],
-        },
-    )
+    data: list[str] = option([], "a pair file (TRL JSONL or Parquet); repeat to train on a mixture", required=True)
+    rm: str = option("embed-linear", "kind: embed-linear, minilm, smollm2, or hf:PATH (a local transformers "
+                     "checkpoint)")
+    output: str = option("", "directory to save the reward model in", required=True)
+    seed: int = option(0, "seed for initialisation and shuffling")
+    format: str = option("trl", "format of the --data files", choices=FORMATS)
+    split: str = option("all", "questions to use with --format qa-feedback", choices=["train", "test", "all"])
+    epochs: float | None = option(None, "passes over the data (kind's default if unset)")
+    lr: float | None = option(None, "learning rate (kind's default if unset)")
+    batch_size: int | None = option(None, "pairs per step (kind's default if unset)")
+    max_length: int | None = option(None, "tokens per (prompt, response) input; longer ones are cut, see truncation.py")
+    on_error: str = on_error_option()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 
 from rmboost.backends.base import Completion
 from rmboost.errors import UserError
-from rmboost.extraction import normalise
+from rmboost.extraction import content_problem, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
 from rmboost.records import Pair, PairFailure
@@ -74,8 +74,10 @@ class RLAIF(Method):
         policy = self.policy_messages(item.record)
         samples = await llm.chat_many([self.request(policy, f"sample{i}", item) for i in (1, 2)], item.usage)
         y1, y2 = (c.text.strip() for c in samples)
-        if not y1 or not y2:
-            raise PairFailure("sample1" if not y1 else "sample2", "empty response")
+        for stage, text in (("sample1", y1), ("sample2", y2)):
+            problem = content_problem(text)
+            if problem:
+                raise PairFailure(stage, problem)
         if normalise(y1) == normalise(y2):
             raise PairFailure("sample2", "identical to sample1")
         answers = await self.judge(item, llm, y1, y2)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rmboost.errors import UserError
-from rmboost.extraction import normalise
+from rmboost.extraction import content_problem, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
 from rmboost.records import Pair, PairFailure
@@ -65,8 +65,9 @@ class RLCD(Method):
         requests = [self.request(self.contrast_messages(item, side), side, item, seed=seed) for side in SIDES]
         positive, negative = (c.text.strip() for c in await llm.chat_many(requests, item.usage))
         for side, text in zip(SIDES, (positive, negative), strict=True):
-            if not text:
-                raise PairFailure(side, "empty response")
+            problem = content_problem(text)
+            if problem:
+                raise PairFailure(side, problem)
         if normalise(positive) == normalise(negative):
             raise PairFailure("negative", "identical to the positive response")
         return self.new_pair(item, llm, positive, negative, aspects=[a.name for a in self.task.aspects])

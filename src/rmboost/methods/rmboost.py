@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rmboost.extraction import extract_tagged, normalise
+from rmboost.extraction import content_problem, extract_tagged, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
 from rmboost.methods.rlaif import ORDERS, RLAIF, winner
@@ -25,7 +25,9 @@ from rmboost.verdicts import parse_verdict
 LABELS = ("BETTER", "WORSE")
 # Weak models often answer the rewrite request with a comment on the responses instead of a new one.
 META_COMMENT = re.compile(
-    r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b", re.IGNORECASE
+    r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b"
+    r"|\bI(?:'ll| will) (?:ensure|make sure|rewrite|revise|improve|write)\b",
+    re.IGNORECASE,
 )
 
 
@@ -82,23 +84,38 @@ class RMBoost(Method):
     async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
         first = await llm.chat(self.request(self.policy_messages(item.record), "y1", item), item.usage)
         y1 = first.text.strip()
-        if not y1:
-            raise PairFailure("y1", "empty response")
+        problem = content_problem(y1)
+        if problem:
+            raise PairFailure("y1", problem)
         label = balanced_label(item.index, item.seed)
         aspects = self.choose_aspects(item)
         second = await llm.chat(self.request(self.rewrite_messages(item, y1, label, aspects), "y2", item), item.usage)
         y2 = extract_tagged(second.text)
         if y2 is None:
             raise PairFailure("y2", "no response could be extracted", label=label, raw=second.text[:500])
+        problem = content_problem(y2)
+        if problem:
+            raise PairFailure("y2", problem, label=label, raw=second.text[:500])
         if normalise(y2) == normalise(y1):
             raise PairFailure("y2", "identical to y1", label=label)
         if META_COMMENT.search(y2) and not META_COMMENT.search(y1):
             raise PairFailure("y2", "comments on the responses instead of answering", label=label, text=y2[:300])
+        if self.echoes_direction(y1, y2, label):
+            raise PairFailure("y2", "echoes the instruction's direction word", label=label, text=y2[:300])
         extra = await self.verify(item, llm, y1, y2, label) if self.verifier else {}
         chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
         return self.new_pair(
             item, llm, chosen, rejected, label=label, aspects=[a.name for a in aspects], extra=extra,
         )
+
+    def echoes_direction(self, y1: str, y2: str, label: str) -> bool:
+        """y2 repeats the instruction's capitalised direction ("... and that the response is BETTER.").
+        Only an all-caps direction is checked: a lower-case word is ordinary prose."""
+        word = str(self.template.get("directions", {}).get(label, label))
+        if not word.isupper():
+            return False
+        pattern = re.compile(rf"\b{re.escape(word)}\b")
+        return bool(pattern.search(y2)) and not pattern.search(y1)
 
     async def verify(self, item: WorkItem, llm: LLM, y1: str, y2: str, label: str) -> dict[str, object]:
         assert self.verifier is not None

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from rmboost.backends.base import ChatRequest, Completion
 from rmboost.errors import UserError
-from rmboost.extraction import normalise
+from rmboost.extraction import content_problem, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
 from rmboost.records import Pair, PairFailure, Prompt, Usage
@@ -120,7 +120,7 @@ class WestOfN(Method):
         distinct: dict[str, str] = {}
         for c in await settle(llm, requests, item.usage):
             text = c.text.strip() if c else ""
-            if text:
+            if not content_problem(text):
                 distinct.setdefault(normalise(text), text)
         samples = list(distinct.values())
         if len(samples) < 2:

@@ -144,7 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         plan = owner.plan
         key = body_key(body)
-        outcome = owner.record(key)
+        outcome = owner.record(key, self.client_address[1])
         if outcome == "drop":
             self.close_connection = True
             return
@@ -207,6 +207,7 @@ class FaultServer:
         self.plan = plan or FaultPlan()  # may be replaced while running
         self.served: Counter[str] = Counter()
         self.log: list[Served] = []
+        self.peer_ports: set[int] = set()  # one per TCP connection the chat requests came on
         self.stopping = threading.Event()
         self._seen: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -218,8 +219,9 @@ class FaultServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
-    def record(self, key: str) -> str:
+    def record(self, key: str, peer_port: int = 0) -> str:
         with self._lock:
+            self.peer_ports.add(peer_port)
             attempt = self._seen[key]
             self._seen[key] += 1
             outcome = self.plan.choose(key, attempt)
