@@ -179,6 +179,24 @@ def test_verify_drops_pairs_the_judge_contradicts_in_both_orders(ab: str, ba: st
     assert sorted(r.stage for r in backend.history) == ["judge_ab", "judge_ba", "y1", "y2"]
 
 
+def test_verify_keeps_a_pair_the_judge_could_not_answer_for() -> None:
+    from dataclasses import replace
+
+    class CutJudge(FakeBackend):  # the judge's answer in A/B order is cut at max_tokens
+        async def complete(self, requests):  # type: ignore[no-untyped-def]
+            out = await super().complete(requests)
+            return [replace(c, finish_reason="length") if r.stage == "judge_ab" else c
+                    for r, c in zip(requests, out, strict=True)]
+
+    index = next(i for i in range(4) if balanced_label(i, 0) == "BETTER")
+    method = RMBoost(load_task("qa"), verify=True)
+    pair = run(method, CutJudge(responder=_judging("A", "B")), item(index))
+    assert pair.chosen == "second answer"
+    assert pair.to_dict()["verdicts"] == {"ab": None, "ba": None}
+    assert "truncated" in pair.to_dict()["verify_note"]
+    assert method.run_stats()["contradicted"] == 0 and method.run_stats()["verified"] == 1
+
+
 def test_chat_many_counts_every_call_even_when_one_fails() -> None:
     from rmboost.backends.base import ChatRequest
     from rmboost.records import Usage

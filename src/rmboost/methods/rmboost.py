@@ -119,7 +119,14 @@ class RMBoost(Method):
 
     async def verify(self, item: WorkItem, llm: LLM, y1: str, y2: str, label: str) -> dict[str, object]:
         assert self.verifier is not None
-        answers = await self.verifier.judge(item, llm, y1, y2)
+        try:
+            answers = await self.verifier.judge(item, llm, y1, y2)
+        except PairFailure as e:
+            if e.retryable:
+                raise  # a backend error: the prompt is tried again on the next run
+            # The judge gave no usable answer (e.g. cut at max_tokens): that contradicts nothing.
+            self.verified += 1
+            return {"verdicts": {o: None for o in ORDERS}, "verify_note": e.reason}
         verdicts = {o: parse_verdict(a.text) for o, a in zip(ORDERS, answers, strict=True)}
         intended = 2 if label == "BETTER" else 1
         picks = [winner(o, v) for o, v in verdicts.items() if v is not None]

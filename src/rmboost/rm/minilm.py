@@ -1,7 +1,7 @@
 """`minilm`: all-MiniLM-L6-v2 fine-tuned end to end as a cross-encoder reward model. The input is
 `[CLS] prompt [SEP] response [SEP]` (cut by `truncation.py`), the score a linear head on the pooled
 `[CLS]`; training minimises the Bradley-Terry loss with AdamW and a linear warm-up/decay schedule.
-Minutes on a CPU: about 2,000 pairs at 256 tokens fit in under half an hour on 2 cores.
+Minutes on a CPU: 2,000 pairs at 256 tokens trained in 12 minutes on 2 cores (docs/PERFORMANCE.md).
 The loop is plain torch rather than TRL's trainer so that it stays small and CPU-friendly.
 """
 
