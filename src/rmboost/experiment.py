@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from rmboost.errors import UserError
-from rmboost.generate import GenerateConfig, generate
+from rmboost.generate import GenerateConfig, generate, method_stats_text
 
 
 @dataclass
@@ -288,7 +288,7 @@ def generation_markdown(rows: list[dict[str, Any]]) -> str:
              "| completion tok/pair | wall s | method stats |", "|---|" + "---|" * 10]
     for r in rows:
         p = r["per_pair"]
-        extra = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r["method_stats"].items())
+        extra = method_stats_text(r["method_stats"])
         cells = [r["set"], r["pairs"], r["failures"], r["skipped_done"], r["calls_sent"], r["cache_hits"],
                  f"{p['calls']:.2f}", f"{p['prompt_tokens']:.0f}", f"{p['completion_tokens']:.0f}",
                  f"{r['wall_seconds']:.0f}", extra]

@@ -78,14 +78,15 @@ class RunSummary:
             f"wall time: {self.wall_seconds:.1f}s",
         ]
         if self.method_stats:
-            lines.append("method: " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.method_stats.items()))
+            lines.append("method: " + method_stats_text(self.method_stats))
         if self.stopped_early:
             lines.append(self.stopped_early)
         return "\n".join(lines)
 
 
-def _fmt(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
+def method_stats_text(stats: dict[str, Any]) -> str:
+    """`judged=30, disagreement_rate=1.000`: a method's run statistics on one line."""
+    return ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in stats.items())
 
 
 def parse_backend_args(items: list[str]) -> dict[str, str]:
