@@ -47,6 +47,8 @@ def test_orchestration_benchmark_runs() -> None:
     assert row, out
     assert int(row.group(1)) > 0 and int(row.group(2)) > 0 and int(row.group(3)) > 0
     assert re.search(r"^CLI, 6 prompts, 10 ms latency, .* ratio [\d.]+", out, re.MULTILINE), out
+    assert re.search(r"^CLI start-up: one prompt took [\d.]+ s, so start-up is [\d.]+ s", out, re.MULTILINE), out
+    assert re.search(r"^start-up parts: import openai [\d.]+ s, .* with 8 clients [\d.]+ s$", out, re.MULTILINE), out
 
 
 @pytest.mark.slow
