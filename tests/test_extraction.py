@@ -1,6 +1,6 @@
 import pytest
 
-from rmboost.extraction import content_problem, extract_tagged, normalise
+from rmboost.extraction import content_problem, copies_from, extract_tagged, normalise
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,10 @@ def test_a_one_line_answer_starting_like_a_preamble_is_kept() -> None:
 )
 def test_content_problem(text: str, problem: str | None) -> None:
     assert content_problem(text) == problem
+
+
+def test_copies_from_needs_a_run_of_eight_words() -> None:
+    source = "completeness: the answer covers every interpretation and part of the question"
+    assert copies_from("- Completeness: the answer covers every interpretation and part of it.", source)
+    assert not copies_from("The answer covers every interpretation here.", source)  # 6 words only
+    assert not copies_from("anything", "")

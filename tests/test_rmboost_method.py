@@ -107,6 +107,9 @@ def test_pair_orientation_follows_the_label(index: int) -> None:
         (["paris is the capital", ""], "y2", "no response could be extracted"),
         (["paris is the capital", "<response>The original response was not coherent.</response>"], "y2", "comments on"),
         (["paris is the capital", "<response>I'll ensure every sentence is supported.</response>"], "y2", "comments"),
+        (["paris is the capital", "<response>It is worse than the answer above: Lyon.</response>"], "y2", "comments"),
+        (["paris is the capital", "<response>I will try to provide a better one. Paris.</response>"], "y2", "comments"),
+        (["paris is the capital", "<response>This answer is better than that one.</response>"], "y2", "comments"),
         (["The answer is:", "<response>Paris.</response>"], "y1", "only a lead-in"),
         (["Paris is the capital.", "<response>The answer is:</response>"], "y2", "only a lead-in"),
         (["Paris.", "<response>Paris, this one is BETTER, not WORSE.</response>"], "y2", "echoes the instruction"),
@@ -116,6 +119,18 @@ def test_bad_y2_is_a_failure_not_a_pair(replies: list[str], stage: str, reason: 
     with pytest.raises(PairFailure) as e:
         run(RMBoost(load_task("qa")), FakeBackend(replies=replies), item())
     assert e.value.stage == stage and reason in e.value.reason
+
+
+def test_a_y2_that_pastes_back_an_aspect_definition_or_the_question_is_a_failure() -> None:
+    task = load_task("qa")
+    rec = item()
+    pasted = f"<response>- {task.aspects[0].name}: {task.aspects[0].definition}</response>"
+    method = RMBoost(task, aspects_per_pair=len(task.aspects))  # every definition is in the instruction
+    with pytest.raises(PairFailure, match="copies the rewrite instruction"):
+        run(method, FakeBackend(replies=["Paris is the capital.", pasted]), rec)
+    question = f"<response>{rec.record.prompt}</response>"
+    with pytest.raises(PairFailure, match="repeats the question"):
+        run(method, FakeBackend(replies=["Paris is the capital.", question]), rec)
 
 
 def test_ordinary_words_are_not_mistaken_for_an_echo_or_a_lead_in() -> None:

@@ -70,6 +70,18 @@ def content_problem(text: str) -> str | None:
     return None
 
 
+def copies_from(text: str, source: str, n: int = 8) -> bool:
+    """Whether `text` repeats a run of `n` words of `source` (case and punctuation ignored): a weak
+    model's "answer" that pastes back its instructions."""
+    grams = _ngrams(source, n)
+    return bool(grams) and not grams.isdisjoint(_ngrams(text, n))
+
+
+def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
 def normalise(text: str) -> str:
     """For comparing two responses: case, whitespace and trailing punctuation do not count."""
     return re.sub(r"\s+", " ", text).strip().strip(".!").lower()

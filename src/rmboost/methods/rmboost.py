@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rmboost.extraction import content_problem, extract_tagged, normalise
+from rmboost.extraction import content_problem, copies_from, extract_tagged, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
 from rmboost.methods.rlaif import ORDERS, RLAIF, winner
@@ -26,7 +26,8 @@ LABELS = ("BETTER", "WORSE")
 # Weak models often answer the rewrite request with a comment on the responses instead of a new one.
 META_COMMENT = re.compile(
     r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b"
-    r"|\bI(?:'ll| will) (?:ensure|make sure|rewrite|revise|improve|write)\b",
+    r"|\bthe (?:response|answer) (?:above|below)\b|\bthis (?:response|answer) is (?:better|worse)\b"
+    r"|\bI(?:'ll| will) (?:try to |now )?(?:ensure|make sure|rewrite|revise|improve|write|provide)\b",
     re.IGNORECASE,
 )
 
@@ -89,7 +90,8 @@ class RMBoost(Method):
             raise PairFailure("y1", problem)
         label = balanced_label(item.index, item.seed)
         aspects = self.choose_aspects(item)
-        second = await llm.chat(self.request(self.rewrite_messages(item, y1, label, aspects), "y2", item), item.usage)
+        messages = self.rewrite_messages(item, y1, label, aspects)
+        second = await llm.chat(self.request(messages, "y2", item), item.usage)
         y2 = extract_tagged(second.text)
         if y2 is None:
             raise PairFailure("y2", "no response could be extracted", label=label, raw=second.text[:500])
@@ -102,6 +104,11 @@ class RMBoost(Method):
             raise PairFailure("y2", "comments on the responses instead of answering", label=label, text=y2[:300])
         if self.echoes_direction(y1, y2, label):
             raise PairFailure("y2", "echoes the instruction's direction word", label=label, text=y2[:300])
+        instruction = messages[-1]["content"]
+        if copies_from(y2, instruction) and not copies_from(y1, instruction):
+            raise PairFailure("y2", "copies the rewrite instruction", label=label, text=y2[:300])
+        if isinstance(item.record.prompt, str) and normalise(y2) == normalise(item.record.prompt):
+            raise PairFailure("y2", "repeats the question", label=label)
         extra = await self.verify(item, llm, y1, y2, label) if self.verifier else {}
         chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
         return self.new_pair(
