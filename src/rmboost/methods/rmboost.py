@@ -3,9 +3,11 @@
 y1 answers the prompt; the label (y2 must be BETTER or WORSE) is drawn so that each consecutive
 pair of prompts gets one of each, which makes the labels exactly balanced for any seed; k aspects
 are drawn from the task; y2 is asked to be better or worse than y1 on exactly those aspects. The
-pair is oriented by construction, so no judge is involved. A y2 that is empty, unparseable, the
-same as y1, or a comment about the responses ("the original response was...") is a failure, not a
-pair: weak models often return y1 unchanged or describe the change instead of making it.
+pair is oriented by construction, so no judge is involved. A y2 that is no answer is a failure,
+not a pair: empty or only a lead-in, unparseable, the same as y1, a comment about the responses
+("the original response was..."), an echo of the instruction's direction word, 8 words pasted
+back from the instruction, or the question repeated. Weak models do all of these; each check is
+measured in docs/METHODS.md. Left out: judging whether y2 really is better or worse (`--verify`).
 """
 
 from __future__ import annotations
