@@ -110,7 +110,8 @@ class OpenAIBackend(Backend):
         n_clients = int(clients)
         if n_clients < 1:
             raise UserError(f"--backend-arg clients={clients}: must be at least 1")
-        # One TLS context for all of them: building one loads the CA bundle (~20 ms each).
+        # One TLS context for all of them: building one loads the CA bundle, and 8 of them showed in
+        # the CLI's start-up (`benchmarks/bench_orchestration.py --cli-only` prints the build time).
         tls = _tls_context()
         self.clients = [
             openai.AsyncOpenAI(base_url=url, api_key=key, timeout=float(timeout), max_retries=0,
