@@ -92,6 +92,9 @@ def test_a_run_that_dies_in_training_keeps_the_rows_it_finished(
     assert [r["train_set"] for r in saved["results"]] == ["real", "rmboost"]
     assert saved["note"] == "partial: 2 of 5 reward models done"
     assert "(partial: 2 of 5 reward models done)" in (out / "results.md").read_text()
+    # The diagnostics came with the reference model (the first job), not at the end of the run.
+    assert {Path(s["file"]).stem for s in saved["stats"]} == {"rmboost", "rmboost-short", "real_train"}
+    assert (out / "stats.md").exists() and saved["stats"][0]["reference_agreement"] is not None
 
     monkeypatch.setattr(Experiment, "train_and_score", real)
     done = run_experiment(smoke_config(tmp_path), out)  # the rerun finishes and drops the note

@@ -222,12 +222,19 @@ class Experiment:
                     jobs.append((name, [path], kind))
                 if "real+syn" in c.train_sets:
                     jobs.append((f"real+{name}", [real, path], kind))
-        for n, (name, files, kind) in enumerate(jobs, 1):
-            self.results.append(self.train_and_score(name, files, kind, self._test))
+        # The diagnostics need only the pairs and the reference model (Real / embed-linear), so a
+        # long run writes them as soon as that model is trained, not after hours of other training.
+        stats: list[dict[str, Any]] | None = None if c.stats else []
+        reference = ("real", [real], "embed-linear")
+        if stats is None and reference not in jobs:
+            stats = self.write_stats(syn, real)
+        for n, job in enumerate(jobs, 1):
+            self.results.append(self.train_and_score(*job, self._test))
+            if stats is None and job == reference:
+                stats = self.write_stats(syn, real)
             if n < len(jobs):  # a long run shows (and keeps) every finished row as it goes
-                self.write_tables(start, stats=[], note=f"partial: {n} of {len(jobs)} reward models done")
-        stats = self.write_stats(syn, real) if c.stats else []
-        summary = self.write_tables(start, stats)
+                self.write_tables(start, stats=stats or [], note=f"partial: {n} of {len(jobs)} reward models done")
+        summary = self.write_tables(start, stats or [])
         from rmboost.plots import plot_accuracies
 
         plot_accuracies(self.results, self.out / "results.png", title=c.name)
@@ -246,12 +253,15 @@ class Experiment:
                                              + generation_markdown(self.generation))
         return summary
 
+    def reference_ready(self) -> bool:
+        """Whether the reference model of the diagnostics (Real / embed-linear) is trained."""
+        return (self.out / "models" / "real--embed-linear" / "rmboost_rm.json").exists()
+
     def write_stats(self, syn: dict[str, Path], real: Path) -> list[dict[str, Any]]:
         from rmboost.plots import plot_stats
         from rmboost.stats import compute_stats
 
-        reference = self.out / "models" / "real--embed-linear"
-        ref = reference if (reference / "rmboost_rm.json").exists() else None
+        ref = self.out / "models" / "real--embed-linear" if self.reference_ready() else None
         # Stats of the full pair files (their failures files sit beside them), not the cut copies.
         files = [self.out / "pairs" / f"{k}.jsonl" for k in syn] + [real]
         stats = [compute_stats(f, ref, embeddings=self.config.embeddings) for f in files]
