@@ -99,3 +99,32 @@ def test_a_run_that_dies_in_training_keeps_the_rows_it_finished(
     monkeypatch.setattr(Experiment, "train_and_score", real)
     done = run_experiment(smoke_config(tmp_path), out)  # the rerun finishes and drops the note
     assert len(done["results"]) == 5 and "note" not in json.loads((out / "results.json").read_text())
+
+
+def test_a_set_with_the_same_training_pairs_reuses_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rmboost.rm.train as rm_train
+
+    trained = []
+    real_train = rm_train.train_reward_model
+
+    def counting(pairs: list, *args: object, **kw: object) -> object:
+        trained.append(len(pairs))
+        return real_train(pairs, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rm_train, "train_reward_model", counting)
+    config = smoke_config(tmp_path).read_text().replace(
+        "methods: [rmboost, {name: rmboost-short, method: rmboost, length_control: true}]",
+        "methods: [rmboost, {name: rmboost-again, method: rmboost, seed: 0}]")
+    path = tmp_path / "again.yaml"
+    path.write_text(config)
+    out = tmp_path / "run"
+    summary = run_experiment(path, out)
+    rows = {r["train_set"]: r for r in summary["results"]}
+    assert len(trained) == 3  # real, rmboost, real+rmboost; the "again" sets reuse those models
+    for name in ("rmboost", "real+rmboost"):
+        twin = rows[name.replace("rmboost", "rmboost-again")]
+        assert twin["same_model_as"] == name
+        assert {k: v for k, v in twin.items() if k not in ("train_set", "same_model_as")} == \
+            {k: v for k, v in rows[name].items() if k != "train_set"}
+    assert "same pairs as real+rmboost" in (out / "results.md").read_text()
+    assert not (out / "models" / "rmboost-again--embed-linear" / "rmboost_rm.json").exists()

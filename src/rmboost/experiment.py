@@ -151,6 +151,18 @@ class Experiment:
                 log(f"{name} / {kind}: unchanged, reusing {done}")
                 return dict(saved["result"])
         train_pairs = load_training_pairs(files)
+        # Two sets can hold the same training pairs under different metadata (--verify that
+        # contradicts nothing keeps RMBoost's pairs): the model would be the same, so it is reused.
+        pairs_key = _digest([[p.prompt, p.chosen, p.rejected] for p in train_pairs], kind, overrides,
+                            self.config.seed, self.config.bootstrap, self.out / "data" / "test_pairs.jsonl")
+        twin = self.trained_on_same_pairs(folder, pairs_key)
+        if twin is not None:
+            other, saved_result = twin
+            log(f"{name} / {kind}: same training pairs as {other}, reusing its model")
+            result = {**saved_result, "train_set": name, "same_model_as": other}
+            folder.mkdir(parents=True, exist_ok=True)
+            done.write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result}, indent=2))
+            return result
         log(f"{name} / {kind}: training on {len(train_pairs)} pairs")
         start = time.monotonic()
         model = train_reward_model(train_pairs, kind, self.config.seed, **overrides)
@@ -159,9 +171,20 @@ class Experiment:
         report = evaluate(model, test, n_boot=self.config.bootstrap, seed=self.config.seed)
         result = {"train_set": name, "rm": kind, "train_pairs": len(train_pairs),
                   "seconds": round(time.monotonic() - start, 1), **report.to_dict()}
-        done.write_text(json.dumps({"key": key, "result": result}, indent=2))
+        done.write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result}, indent=2))
         log(f"{name} / {kind}: accuracy {report.accuracy:.3f} [{report.ci_low:.3f}, {report.ci_high:.3f}]")
         return result
+
+    def trained_on_same_pairs(self, folder: Path, pairs_key: str) -> tuple[str, dict[str, Any]] | None:
+        """(train set, result) of a model of this run, of the same kind, trained on the same pairs."""
+        kind_part = folder.name.split("--", 1)[1]
+        for path in sorted((self.out / "models").glob(f"*--{kind_part}/eval.json")):
+            if path.parent == folder:
+                continue
+            saved = json.loads(path.read_text())
+            if saved.get("pairs_key") == pairs_key and "same_model_as" not in saved["result"]:
+                return str(saved["result"]["train_set"]), dict(saved["result"])
+        return None
 
     # --- generation -------------------------------------------------------------------------
     def generate_all(self, prompts: Path, real: Path) -> dict[str, Path]:
@@ -179,8 +202,8 @@ class Experiment:
                 options["scorer"] = scorer_path
             out = self.out / "pairs" / f"{v.name}.jsonl"
             log(f"generating with {v.name} ({v.method}) -> {out}")
-            gen = GenerateConfig(input=str(prompts), output=str(out), method=v.method, seed=c.seed,
-                                 **{"progress": True, **{k: val for k, val in options.items()
+            gen = GenerateConfig(input=str(prompts), output=str(out), method=v.method,
+                                 **{"seed": c.seed, "progress": True, **{k: val for k, val in options.items()
                                                          if k not in ("input", "output", "method")}})
             summary = generate(gen)
             log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, "
@@ -281,8 +304,9 @@ def results_markdown(results: list[dict[str, Any]], title: str) -> str:
         cells = []
         for k in kinds:
             r = by.get((s, k))
-            cells.append(f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] (n_train={r['train_pairs']})"
-                         if r else "")
+            twin = f", same pairs as {r['same_model_as']}" if r and r.get("same_model_as") else ""
+            cells.append(f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] "
+                         f"(n_train={r['train_pairs']}{twin})" if r else "")
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
     if results:
         b = results[0].get("baselines", {})
