@@ -128,3 +128,20 @@ def test_a_set_with_the_same_training_pairs_reuses_the_model(tmp_path: Path, mon
             {k: v for k, v in rows[name].items() if k != "train_set"}
     assert "same pairs as real+rmboost" in (out / "results.md").read_text()
     assert not (out / "models" / "rmboost-again--embed-linear" / "rmboost_rm.json").exists()
+
+
+def test_syn_sets_are_cut_by_id_whatever_order_the_prompts_finished_in(tmp_path: Path) -> None:
+    from rmboost.experiment import Experiment, ExperimentConfig
+
+    rows = [{"id": f"q{i:02d}", "prompt": f"p{i}", "chosen": "c", "rejected": "r"} for i in range(20)]
+    made = {}
+    for name, order in [("a", rows), ("b", rows[::-1]), ("c", rows[7:] + rows[:7])]:
+        made[name] = tmp_path / f"{name}.jsonl"
+        made[name].write_text("".join(json.dumps(r) + "\n" for r in order))
+    short = tmp_path / "short.jsonl"
+    short.write_text("".join(json.dumps(r) + "\n" for r in rows[:12]))
+    cut = Experiment(ExperimentConfig(seed=3), tmp_path / "run").equalise({**made, "short": short})
+    picked = {k: [json.loads(line)["id"] for line in p.read_text().splitlines()] for k, p in cut.items()}
+    assert len(picked["a"]) == 12 and picked["a"] == sorted(picked["a"])
+    assert picked["a"] == picked["b"] == picked["c"]
+    assert picked["a"] != [r["id"] for r in rows[:12]]  # a sample, not the first rows

@@ -225,7 +225,10 @@ class Experiment:
         log(f"Syn sets cut to {size} pairs each")
         out = {}
         for k, r in usable.items():
-            picked = sorted(random.Random(self.config.seed).sample(r, size), key=lambda row: str(row["id"]))
+            # Sampled from the rows in id order, not file order (which is the order prompts finished
+            # in), so a rerun, or another set holding the same pairs, picks the same ones.
+            by_id = sorted(r, key=lambda row: str(row["id"]))
+            picked = sorted(random.Random(self.config.seed).sample(by_id, size), key=lambda row: str(row["id"]))
             out[k] = _write_pairs(self.out / "pairs" / f"{k}.syn{size}.jsonl", picked)
         return out
 
