@@ -24,9 +24,13 @@ def plot_stats(stats: list[Any], path: str | Path) -> Path:
         name = Path(s.file).stem
         ax = axes[0][col]
         items = sorted(s.aspects.items(), key=lambda kv: -kv[1])
-        ax.bar([k for k, _ in items], [v for _, v in items], color="tab:blue")
         ax.set_title(f"{name}: aspects")
-        ax.tick_params(axis="x", rotation=45)
+        if items:
+            ax.bar([k for k, _ in items], [v for _, v in items], color="tab:blue")
+            ax.tick_params(axis="x", rotation=45)
+        else:  # human pairs carry no aspects: say so rather than draw an empty axis
+            ax.text(0.5, 0.5, "no aspects recorded", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
         ax = axes[1][col]
         ax.bar(["chosen", "rejected"], [s.chosen_words, s.rejected_words], color=["tab:green", "tab:red"])
         ax.set_title(f"{name}: words (chosen longer {100 * s.chosen_longer_share:.0f}%)")
