@@ -145,3 +145,23 @@ def test_syn_sets_are_cut_by_id_whatever_order_the_prompts_finished_in(tmp_path:
     assert len(picked["a"]) == 12 and picked["a"] == sorted(picked["a"])
     assert picked["a"] == picked["b"] == picked["c"]
     assert picked["a"] != [r["id"] for r in rows[:12]]  # a sample, not the first rows
+
+
+def test_paired_differences_are_written_and_rebuilt_for_models_saved_without_outcomes(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    summary = run_experiment(smoke_config(tmp_path), out)
+    acc = {r["train_set"]: r["accuracy"] for r in summary["results"]}
+    diffs = {(d["a"], d["b"]): d for d in summary["differences"]}
+    assert set(diffs) == {("rmboost", "rmboost-short"), ("real+rmboost", "real"), ("real+rmboost-short", "real")}
+    for (a, b), d in diffs.items():
+        assert d["difference"] == pytest.approx(acc[a] - acc[b]) and d["n"] == 40
+        assert d["ci_low"] <= d["difference"] <= d["ci_high"]
+    assert "| real+rmboost - real |" in (out / "results.md").read_text()
+
+    # A model saved before per-pair outcomes were kept is scored again, not retrained.
+    saved = out / "models" / "real--embed-linear" / "eval.json"
+    old = json.loads(saved.read_text())
+    saved.write_text(json.dumps({k: v for k, v in old.items() if k != "wins"}))
+    rerun = run_experiment(smoke_config(tmp_path), out)
+    assert rerun["differences"] == summary["differences"] and rerun["results"] == summary["results"]
+    assert json.loads(saved.read_text())["wins"] == old["wins"]

@@ -11,7 +11,7 @@ import torch
 
 from rmboost.records import Pair
 from rmboost.rm.bradley_terry import bradley_terry_loss
-from rmboost.rm.evaluate import bootstrap_accuracy, evaluate_scores, format_table, outcomes
+from rmboost.rm.evaluate import bootstrap_accuracy, evaluate_scores, format_table, outcomes, paired_difference
 from rmboost.rm.truncation import fit_pair, keep_head_and_tail
 
 
@@ -84,6 +84,22 @@ def test_report_has_baselines_and_subsets():
     assert d["baselines"]["first"]["accuracy"] == pytest.approx(3 / 4)
     assert d["subsets"]["a"]["accuracy"] == 0.5 and d["subsets"]["b"]["accuracy"] == 0.25
     assert "baseline: first listed" in format_table(report) and "subset b" in format_table(report)
+
+
+def test_paired_difference_resamples_questions_jointly():
+    # Two questions with two pairs each; A wins three pairs, B wins one (on question q1).
+    pairs = [Pair(id=str(i), prompt=f"q{i // 2}", chosen="c", rejected="r", method="t") for i in range(4)]
+    a, b = [1.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]
+    d = paired_difference(a, b, pairs, n_boot=2000)
+    assert d.accuracy == pytest.approx(0.75 - 0.25) and d.n == 4
+    # a resample is q0 twice (+1), q1 twice (0) or both (+0.5): the interval spans exactly [0, 1]
+    assert (d.ci_low, d.ci_high) == (0.0, 1.0)
+    same = paired_difference(a, a, pairs, n_boot=100)  # a model against itself: no difference at all
+    assert (same.accuracy, same.ci_low, same.ci_high) == (0.0, 0.0, 0.0)
+    report = evaluate_scores(pairs, [1.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0], n_boot=10)
+    assert report.wins == a and "wins" not in report.to_dict()
+    with pytest.raises(ValueError, match="one outcome per pair"):
+        paired_difference(a, b[:3], pairs)
 
 
 def test_first_baseline_unavailable_without_source_order():

@@ -114,6 +114,7 @@ class Experiment:
         self.out = Path(output)
         self.results: list[dict[str, Any]] = []
         self.generation: list[dict[str, Any]] = []  # each method's run summary, as this invocation ran it
+        self.wins: dict[tuple[str, str], list[float]] = {}  # (train set, kind) -> per-test-pair outcomes
 
     # --- data -------------------------------------------------------------------------------
     def prepare_data(self) -> tuple[Path, Path, list[Any]]:
@@ -149,6 +150,10 @@ class Experiment:
             saved = json.loads(done.read_text())
             if saved.get("key") == key:
                 log(f"{name} / {kind}: unchanged, reusing {done}")
+                if "wins" not in saved:  # saved before per-pair outcomes were kept: score again
+                    saved["wins"] = self.saved_wins(folder, saved["result"], test)
+                    done.write_text(json.dumps(saved, indent=2))
+                self.wins[(name, kind)] = saved["wins"]
                 return dict(saved["result"])
         train_pairs = load_training_pairs(files)
         # Two sets can hold the same training pairs under different metadata (--verify that
@@ -161,7 +166,9 @@ class Experiment:
             log(f"{name} / {kind}: same training pairs as {other}, reusing its model")
             result = {**saved_result, "train_set": name, "same_model_as": other}
             folder.mkdir(parents=True, exist_ok=True)
-            done.write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result}, indent=2))
+            wins = self.saved_wins(folder, result, test)
+            done.write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result, "wins": wins}))
+            self.wins[(name, kind)] = wins
             return result
         log(f"{name} / {kind}: training on {len(train_pairs)} pairs")
         start = time.monotonic()
@@ -171,9 +178,21 @@ class Experiment:
         report = evaluate(model, test, n_boot=self.config.bootstrap, seed=self.config.seed)
         result = {"train_set": name, "rm": kind, "train_pairs": len(train_pairs),
                   "seconds": round(time.monotonic() - start, 1), **report.to_dict()}
-        done.write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result}, indent=2))
+        done.write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result, "wins": report.wins}))
+        self.wins[(name, kind)] = report.wins
         log(f"{name} / {kind}: accuracy {report.accuracy:.3f} [{report.ci_low:.3f}, {report.ci_high:.3f}]")
         return result
+
+    def saved_wins(self, folder: Path, result: dict[str, Any], test: list[Any]) -> list[float]:
+        """Per-test-pair outcomes of a finished model: its twin's, or from scoring it again."""
+        from rmboost.rm.base import RewardModel
+        from rmboost.rm.evaluate import evaluate
+
+        if result.get("same_model_as"):
+            twin = folder.parent / f"{result['same_model_as']}--{folder.name.split('--', 1)[1]}" / "eval.json"
+            return list(json.loads(twin.read_text())["wins"])
+        log(f"{result['train_set']} / {result['rm']}: scoring again for its per-pair outcomes")
+        return evaluate(RewardModel.load(folder), test, n_boot=1).wins
 
     def trained_on_same_pairs(self, folder: Path, pairs_key: str) -> tuple[str, dict[str, Any]] | None:
         """(train set, result) of a model of this run, of the same kind, trained on the same pairs."""
@@ -267,15 +286,33 @@ class Experiment:
         log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json")
         return summary
 
+    def differences(self) -> list[dict[str, Any]]:
+        """Paired accuracy differences on the test pairs, per reward-model kind: the first method
+        against every other Syn set, and every Real+Syn set against Real."""
+        from rmboost.rm.evaluate import paired_difference
+
+        c = self.config
+        names = [v.name for v in c.methods]
+        wanted = [(names[0], other) for other in names[1:]] + [(f"real+{n}", "real") for n in names]
+        rows = []
+        for kind in c.reward_models:
+            for a, b in wanted:
+                if (a, kind) in self.wins and (b, kind) in self.wins:
+                    d = paired_difference(self.wins[(a, kind)], self.wins[(b, kind)], self._test, c.bootstrap, c.seed)
+                    rows.append({"a": a, "b": b, "rm": kind, "difference": d.accuracy, "ci_low": d.ci_low,
+                                 "ci_high": d.ci_high, "n": d.n})
+        return rows
+
     def write_tables(self, start: float, stats: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
         c = self.config
-        summary = {"config": asdict(c), "results": self.results, "generation": self.generation, "stats": stats,
-                   "wall_seconds": round(time.monotonic() - start, 1)}
+        differences = self.differences()
+        summary = {"config": asdict(c), "results": self.results, "differences": differences,
+                   "generation": self.generation, "stats": stats, "wall_seconds": round(time.monotonic() - start, 1)}
         if note:
             summary["note"] = note
         title = f"{c.name} ({note})" if note else c.name
         (self.out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
-        (self.out / "results.md").write_text(results_markdown(self.results, title)
+        (self.out / "results.md").write_text(results_markdown(self.results, title) + differences_markdown(differences)
                                              + generation_markdown(self.generation))
         return summary
 
@@ -315,6 +352,23 @@ def results_markdown(results: list[dict[str, Any]], title: str) -> str:
         b = results[0].get("baselines", {})
         lines += ["", "Trivial baselines on the same test pairs: " + ", ".join(
             f"{k} {v['accuracy']:.3f} [{v['ci_low']:.3f}, {v['ci_high']:.3f}]" for k, v in b.items() if v)]
+    return "\n".join(lines) + "\n"
+
+
+def differences_markdown(rows: list[dict[str, Any]]) -> str:
+    """The paired differences as a table: one row per comparison, one column per kind."""
+    if not rows:
+        return ""
+    kinds = list(dict.fromkeys(r["rm"] for r in rows))
+    by = {(r["a"], r["b"], r["rm"]): r for r in rows}
+    lines = ["", "## Paired differences", "",
+             "Accuracy of A minus accuracy of B on the same test pairs, with a 95% bootstrap CI of the "
+             "difference (resampling questions). An interval without 0 is a difference this test set can see.",
+             "", "| A - B | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+    for a, b in dict.fromkeys((r["a"], r["b"]) for r in rows):
+        cells = [by.get((a, b, k)) for k in kinds]
+        lines.append(f"| {a} - {b} | " + " | ".join(
+            f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" if r else "" for r in cells) + " |")
     return "\n".join(lines) + "\n"
 
 

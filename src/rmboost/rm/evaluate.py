@@ -41,6 +41,7 @@ class EvalReport:
     n: int
     baselines: dict[str, Accuracy | None]
     subsets: dict[str, Accuracy] = field(default_factory=dict)
+    wins: list[float] = field(default_factory=list)  # per pair, in input order; for paired comparisons
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,7 +105,19 @@ def evaluate_scores(
     for name in names:
         idx = [i for i, p in enumerate(pairs) if str(p.extra.get("subset")) == name]
         subsets[name] = bootstrap_accuracy(wins[idx], [clusters[i] for i in idx], n_boot, seed)
-    return EvalReport(main.accuracy, main.ci_low, main.ci_high, main.n, baselines, subsets)
+    return EvalReport(main.accuracy, main.ci_low, main.ci_high, main.n, baselines, subsets, wins.tolist())
+
+
+def paired_difference(
+    wins_a: Sequence[float], wins_b: Sequence[float], pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0
+) -> Accuracy:
+    """Accuracy of model A minus model B on the same pairs, with a 95% interval from one bootstrap
+    of the per-pair differences (resampling prompts, as for accuracy). Tighter than comparing two
+    separate intervals, because both models face the same hard and easy pairs."""
+    if not len(wins_a) == len(wins_b) == len(pairs):
+        raise ValueError(f"paired difference needs one outcome per pair: {len(wins_a)}, {len(wins_b)}, {len(pairs)}")
+    diff = np.asarray(wins_a, dtype=float) - np.asarray(wins_b, dtype=float)
+    return bootstrap_accuracy(diff, [_cluster(p) for p in pairs], n_boot, seed)
 
 
 def evaluate(model: RewardModel, pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> EvalReport:
