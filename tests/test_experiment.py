@@ -34,7 +34,7 @@ def test_smoke_writes_table_chart_json_and_reruns_for_free(tmp_path: Path) -> No
     out = tmp_path / "run"
     summary = run_experiment(smoke_config(tmp_path), out)
     sets = [r["train_set"] for r in summary["results"]]
-    assert sets == ["real", "rmboost", "real+rmboost", "rmboost-short", "real+rmboost-short"]
+    assert sets == ["real", "rmboost", "rmboost-short", "real+rmboost", "real+rmboost-short"]  # Syn before Real+Syn
     syn = [r for r in summary["results"] if r["train_set"] in ("rmboost", "rmboost-short")]
     assert len({r["train_pairs"] for r in syn}) == 1  # Syn sets of one size
     for r in summary["results"]:

@@ -259,14 +259,15 @@ class Experiment:
         prompts, real, self._test = self.prepare_data()
         syn = self.equalise(self.generate_all(prompts, real))
         jobs: list[tuple[str, list[Path], str]] = []
+        # Per kind: Real, then the small Syn sets (the paper's comparison), then the large Real+Syn
+        # sets, so a long run that is stopped early has the whole Syn comparison.
         for kind in c.reward_models:
             if "real" in c.train_sets:
                 jobs.append(("real", [real], kind))
-            for name, path in syn.items():
-                if "syn" in c.train_sets:
-                    jobs.append((name, [path], kind))
-                if "real+syn" in c.train_sets:
-                    jobs.append((f"real+{name}", [real, path], kind))
+            if "syn" in c.train_sets:
+                jobs += [(name, [path], kind) for name, path in syn.items()]
+            if "real+syn" in c.train_sets:
+                jobs += [(f"real+{name}", [real, path], kind) for name, path in syn.items()]
         # The diagnostics need only the pairs and the reference model (Real / embed-linear), so a
         # long run writes them as soon as that model is trained, not after hours of other training.
         stats: list[dict[str, Any]] | None = None if c.stats else []
