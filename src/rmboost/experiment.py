@@ -143,8 +143,8 @@ class Experiment:
 
         overrides = self.config.rm_overrides.get(kind, {})
         folder = self.out / "models" / f"{name}--{kind.replace(':', '_').replace('/', '_')}"
-        key = _digest(*files, kind, overrides, self.config.seed, self.config.bootstrap,
-                      self.out / "data" / "test_pairs.jsonl")
+        setting = (kind, overrides, self.config.seed, self.config.bootstrap, self.out / "data" / "test_pairs.jsonl")
+        key = _digest(*files, *setting)
         done = folder / "eval.json"
         if done.exists():
             saved = json.loads(done.read_text())
@@ -158,8 +158,7 @@ class Experiment:
         train_pairs = load_training_pairs(files)
         # Two sets can hold the same training pairs under different metadata (--verify that
         # contradicts nothing keeps RMBoost's pairs): the model would be the same, so it is reused.
-        pairs_key = _digest([[p.prompt, p.chosen, p.rejected] for p in train_pairs], kind, overrides,
-                            self.config.seed, self.config.bootstrap, self.out / "data" / "test_pairs.jsonl")
+        pairs_key = _digest([[p.prompt, p.chosen, p.rejected] for p in train_pairs], *setting)
         twin = self.trained_on_same_pairs(folder, pairs_key)
         if twin is not None:
             other, saved_result = twin

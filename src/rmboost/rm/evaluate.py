@@ -91,7 +91,8 @@ def evaluate_scores(
 ) -> EvalReport:
     """The report for scores already computed (one chosen and one rejected score per pair)."""
     clusters = [_cluster(p) for p in pairs]
-    main = bootstrap_accuracy(outcomes(chosen, rejected), clusters, n_boot, seed)
+    wins = outcomes(chosen, rejected)
+    main = bootstrap_accuracy(wins, clusters, n_boot, seed)
     longer = outcomes([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
     baselines: dict[str, Accuracy | None] = {"longer": bootstrap_accuracy(longer, clusters, n_boot, seed)}
     if pairs and all("chosen_listed_first" in p.extra for p in pairs):
@@ -101,7 +102,6 @@ def evaluate_scores(
         baselines["first"] = None
     subsets = {}
     names = sorted({str(p.extra["subset"]) for p in pairs if "subset" in p.extra})
-    wins = outcomes(chosen, rejected)
     for name in names:
         idx = [i for i, p in enumerate(pairs) if str(p.extra.get("subset")) == name]
         subsets[name] = bootstrap_accuracy(wins[idx], [clusters[i] for i in idx], n_boot, seed)
