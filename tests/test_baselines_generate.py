@@ -93,3 +93,17 @@ def test_cli_runs_west_of_n_with_its_options(prompts_file: Path, tmp_path: Path,
     assert "per pair:" in err
     rows = read_jsonl(out)
     assert rows and all(r["n"] == 3 and r["scorer"] == "llm" and len(r["scores"]) <= 3 for r in rows)
+
+
+def test_judge_decision_average_from_the_command_line(prompts_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pairs.jsonl"
+    agree = generate(config(prompts_file, tmp_path / "agree.jsonl", "rlaif"))
+    assert main(["generate", "--input", str(prompts_file), "--output", str(out), "--method", "rlaif",
+                 "--backend", "fake", "--judge-decision", "average", "--no-progress"]) == 0
+    pairs = read_jsonl(out)
+    # The fake judge's letter has p=0.75 in each order: orders that agree average to 0.75, orders that
+    # disagree to a tie, so averaging keeps exactly the pairs the agreement rule keeps.
+    assert len(pairs) == agree.pairs and all(r["decision"] == "average" for r in pairs)
+    failures = read_jsonl(tmp_path / "pairs.failures.jsonl")
+    ties = [f for f in failures if f["reason"] == "tie after averaging both orders"]
+    assert len(ties) == agree.method_stats["disagreements"]

@@ -4,6 +4,7 @@ confidence from logprobs, and the run's disagreement rate."""
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 
@@ -174,3 +175,69 @@ def test_a_backend_that_refuses_logprobs_is_asked_again_without_them() -> None:
     judged = [r for r in backend.history if r.stage.startswith("judge")]
     assert len(judged) == 4 and all(r.logprobs is None for r in judged)  # not asked again after the refusal
     assert "logits_all" in method.run_stats()["logprobs_refused"]
+
+
+class LeaningJudge(FakeBackend):
+    """Answers `Verdict: A` in both orders (a position bias), but gives A more probability when A
+    holds `best`: P(A) = 0.9 then, 0.6 otherwise."""
+
+    def __init__(self, best: str) -> None:
+        super().__init__(responder=position_biased("A"))
+        self.best = best
+
+    async def complete(self, requests):  # type: ignore[no-untyped-def]
+        out = await super().complete(requests)
+        for request, completion in zip(requests, out, strict=True):
+            if request.stage.startswith("judge") and request.logprobs:
+                a, _ = shown(request)
+                p = 0.9 if a == self.best else 0.6
+                completion.top_logprobs = [{"Verdict:": 0.0}, {" A": math.log(p), " B": math.log(1 - p)}]
+        return out
+
+
+@pytest.mark.parametrize("best", ["answer sample1", "answer sample2"])
+def test_average_cancels_a_position_bias(best: str) -> None:
+    method = RLAIF(load_task("qa"), judge_decision="average")
+    pair = run(method, LeaningJudge(best))
+    assert pair.chosen == best and pair.extra["agree"] is False and pair.extra["decision"] == "average"
+    assert pair.extra["confidence"] == pytest.approx((0.9 + 0.4) / 2)
+    # the agreement rule throws the same judgement away
+    with pytest.raises(PairFailure, match="judges disagree"):
+        run(RLAIF(load_task("qa")), LeaningJudge(best))
+    assert method.run_stats()["disagreements"] == 1
+
+
+def test_average_of_a_pure_position_bias_is_a_tie() -> None:
+    # The fake judge gives its letter 0.75 whatever it shows: 0.75 for sample 1 in one order, 0.25 in the other.
+    with pytest.raises(PairFailure) as e:
+        run(RLAIF(load_task("qa"), judge_decision="average"), FakeBackend(responder=position_biased("B")))
+    assert (e.value.stage, e.value.reason) == ("judge", "tie after averaging both orders")
+
+
+def test_average_agrees_with_a_judge_that_agrees() -> None:
+    backend = FakeBackend(responder=judge_preferring("second answer"))
+    pair = run(RLAIF(load_task("qa"), judge_decision="average"), backend)
+    assert pair.chosen == "second answer" and pair.extra["agree"] is True
+    assert pair.extra["confidence"] == pytest.approx(0.75)
+
+
+def test_average_without_logprobs_is_a_failure(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    t = tmp_path / "judge.yaml"
+    t.write_text("judge: 'A: {response_a} B: {response_b}'\njudge_params: {temperature: 0.0}\n")
+    with pytest.raises(PairFailure, match="no verdict log-probabilities"):
+        run(RLAIF(load_task("qa"), template_file=t, judge_decision="average"),
+            FakeBackend(replies=["one", "two", "Verdict: B", "Verdict: A"]))
+    method = RLAIF(load_task("qa"), judge_decision="average")
+    backend = NoLogprobsBackend(responder=judge_preferring("second answer"))
+    with pytest.raises(PairFailure, match="logits_all"):
+        run(method, backend)
+    # refused requests never reach `history`: an empty one means it was not asked again without logprobs
+    assert [r for r in backend.history if r.stage.startswith("judge")] == []
+    assert "logits_all" in method.run_stats()["logprobs_refused"]
+
+
+def test_judge_decision_is_checked_and_keep_disagreements_means_first() -> None:
+    with pytest.raises(UserError, match="judge_decision 'vote'"):
+        RLAIF(load_task("qa"), judge_decision="vote")
+    assert RLAIF(load_task("qa"), keep_disagreements=True).decision == "first"
+    assert RLAIF(load_task("qa"), keep_disagreements=True, judge_decision="average").decision == "average"

@@ -233,3 +233,32 @@ def test_chat_many_counts_every_call_even_when_one_fails() -> None:
     with pytest.raises(PairFailure, match="truncated"):
         asyncio.run(llm.chat_many(requests, usage))
     assert usage.calls == 3
+
+
+@pytest.mark.parametrize("favoured, kept", [("second answer", True), ("first answer", False)])
+def test_verify_with_average_reads_through_a_position_bias(favoured: str, kept: bool) -> None:
+    import math
+
+    class Leaning(FakeBackend):  # "Verdict: A" in both orders; P(A) 0.9 when A is `favoured`, else 0.6
+        async def complete(self, requests):  # type: ignore[no-untyped-def]
+            out = await super().complete(requests)
+            for r, c in zip(requests, out, strict=True):
+                if r.stage.startswith("judge"):
+                    a = r.message_dicts[-1]["content"].split("[Response A]\n", 1)[1].split("\n\n", 1)[0]
+                    p = 0.9 if a == favoured else 0.6
+                    c.top_logprobs = [{"Verdict:": 0.0}, {" A": math.log(p), " B": math.log(1 - p)}]
+            return out
+
+    index = next(i for i in range(4) if balanced_label(i, 0) == "BETTER")  # y2 must win
+    method = RMBoost(load_task("qa"), verify=True, judge_decision="average")
+    backend = Leaning(responder=_judging("A", "A"))
+    if kept:
+        pair = run(method, backend, item(index))
+        assert pair.chosen == "second answer" and pair.to_dict()["p_label"] == pytest.approx(0.65)
+    else:
+        with pytest.raises(PairFailure, match="under 0.5") as e:
+            run(method, backend, item(index))
+        assert e.value.detail["p_label"] == pytest.approx(0.35)
+    assert method.run_stats()["contradicted"] == (0 if kept else 1)
+    # the agreement rule lets both through: the verdicts are A, A
+    assert run(RMBoost(load_task("qa"), verify=True), Leaning(responder=_judging("A", "A")), item(index))

@@ -143,6 +143,7 @@ def build_method(config: GenerateConfig) -> Method:
         n=config.n,
         scorer=config.scorer,
         keep_disagreements=config.keep_disagreements,
+        judge_decision=config.judge_decision,
         seed=config.seed,
     )
 

@@ -32,7 +32,12 @@ class GenerateConfig:
     verify: bool = option(False, "RMBoost: drop pairs whose label the LLM judge contradicts in both orders")
     n: int = option(4, "West-of-N: samples per prompt")
     scorer: str = option("llm", "West-of-N: 'llm' or a reward-model folder saved by rmboost train")
-    keep_disagreements: bool = option(False, "RLAIF: keep pairs whose two judge orders disagree (first order wins)")
+    keep_disagreements: bool = option(False, "RLAIF: keep pairs whose two judge orders disagree (first order wins); "
+                                      "the same as --judge-decision first")
+    judge_decision: str = option("agree", "RLAIF: agree keeps a pair only when both judge orders pick the same "
+                                 "response; first lets the first order decide; average (Lee et al. 2023) averages "
+                                 "the verdict probability over both orders, cancelling a position bias (needs a "
+                                 "backend that returns logprobs)", choices=["agree", "first", "average"])
     seed: int = option(0, "seed for labels, aspects and sampling")
     temperature: float = option(0.7, "sampling temperature")
     top_p: float = option(0.95, "nucleus sampling")

@@ -3,9 +3,14 @@
 y1 and y2 are two samples of the prompt (temperature > 0, different seeds). The judge sees them
 twice, once as (A=y1, B=y2) and once as (A=y2, B=y1), on all of the task's aspects; a verdict
 that follows the position rather than the content then shows up as a disagreement. By default a
-pair is kept only when both orders pick the same response, and a disagreement is a failure
-(stage `judge`, reason `judges disagree`); with `keep_disagreements` the first order decides. The
-run's disagreement rate, an estimate of the judge's label noise, is reported by `run_stats()`.
+pair is kept only when both orders pick the same response (`judge_decision="agree"`), and a
+disagreement is a failure (stage `judge`, reason `judges disagree`); with `judge_decision="first"`
+the first order decides. With `judge_decision="average"` (Lee et al. 2023) the verdict's
+probability is averaged over the two orders and the response above 0.5 wins: a judge that favours
+a position by the same amount in both orders is cancelled out instead of filtered out, so a
+position-biased judge still makes pairs, ordered by what is left of its preference. That needs
+token log-probabilities from the backend.
+The run's disagreement rate, an estimate of the judge's label noise, is reported by `run_stats()`.
 When the backend returns token log-probabilities, `confidence` is the chosen response's
 probability averaged over the two orders; otherwise it is None.
 
@@ -31,6 +36,7 @@ from rmboost.verdicts import parse_verdict, verdict_probability
 
 # Order "ab" shows y1 as A; order "ba" shows y2 as A.
 ORDERS = ("ab", "ba")
+DECISIONS = ("agree", "first", "average")
 
 
 def winner(order: str, verdict: str) -> int:
@@ -48,13 +54,17 @@ class RLAIF(Method):
         sampling: SamplingConfig | None = None,
         template_file: str | Path | None = None,
         keep_disagreements: bool = False,
+        judge_decision: str = "agree",
     ) -> None:
         super().__init__(task, sampling)
         if self.sampling.temperature <= 0:
             raise UserError("rlaif samples two responses: it needs --temperature > 0")
+        if judge_decision not in DECISIONS:
+            raise UserError(f"rlaif: unknown judge_decision {judge_decision!r}; choose one of {', '.join(DECISIONS)}")
+        # keep_disagreements is the older spelling of judge_decision="first".
+        self.decision = "first" if keep_disagreements and judge_decision == "agree" else judge_decision
         self.template = load_template("rlaif", template_file, required=("judge",))
         self.judge_params: dict[str, Any] = dict(self.template.get("judge_params") or {})
-        self.keep_disagreements = keep_disagreements
         self.judged = 0
         self.disagreements = 0
         self.logprobs_refused = ""
@@ -90,14 +100,23 @@ class RLAIF(Method):
         self.judged += 1
         if not agree:
             self.disagreements += 1
-            if not self.keep_disagreements:
-                raise PairFailure("judge", "judges disagree", verdicts=verdicts)
-        best = winners["ab"]
+        if self.decision == "average":
+            p1 = probability_first_wins(answers)
+            if p1 is None:
+                raise PairFailure("judge", "no verdict log-probabilities to average", verdicts=verdicts)
+            if p1 == 0.5:
+                raise PairFailure("judge", "tie after averaging both orders", verdicts=verdicts)
+            best = 1 if p1 > 0.5 else 2
+        elif agree or self.decision == "first":
+            best = winners["ab"]
+        else:
+            raise PairFailure("judge", "judges disagree", verdicts=verdicts)
         chosen, rejected = (y1, y2) if best == 1 else (y2, y1)
         return self.new_pair(
             item, llm, chosen, rejected,
             aspects=[a.name for a in self.task.aspects],
-            extra={"verdicts": verdicts, "agree": agree, "confidence": confidence(answers, best)},
+            extra={"verdicts": verdicts, "agree": agree, "confidence": confidence(answers, best),
+                   "decision": self.decision},
         )
 
     async def judge(self, item: WorkItem, llm: LLM, y1: str, y2: str) -> list[Completion]:
@@ -110,6 +129,9 @@ class RLAIF(Method):
             # A backend that refuses logprobs (llama.cpp loaded without logits_all, some servers)
             # is asked again without them, and not asked for them again in this run.
             if e.retryable or "logprob" not in e.reason.lower() or not self.judge_params.get("logprobs"):
+                raise
+            if self.decision == "average":  # nothing to average without them
+                self.logprobs_refused = e.reason
                 raise
             self.judge_params.pop("logprobs", None)
             self.logprobs_refused = e.reason
@@ -124,12 +146,20 @@ class RLAIF(Method):
         return stats
 
 
+def y1_probabilities(answers: list[Completion]) -> list[float | None]:
+    """Per order, the probability the judge gave to sample 1 (None where it cannot be read)."""
+    return [verdict_probability(answer.top_logprobs, answer.text, "A" if winner(order, "A") == 1 else "B")
+            for order, answer in zip(ORDERS, answers, strict=True)]
+
+
+def probability_first_wins(answers: list[Completion]) -> float | None:
+    """P(y1 is better), averaged over the two orders: P(A) where y1 is shown as A, P(B) where it is
+    shown as B. None unless both orders give the verdict's probability."""
+    probs = y1_probabilities(answers)
+    return None if None in probs else sum(p for p in probs if p is not None) / len(probs)
+
+
 def confidence(answers: list[Completion], best: int) -> float | None:
-    """Mean over the two orders of the probability the judge gave to sample `best`."""
-    probs = []
-    for order, answer in zip(ORDERS, answers, strict=True):
-        verdict_for_best = "A" if winner(order, "A") == best else "B"
-        p = verdict_probability(answer.top_logprobs, answer.text, verdict_for_best)
-        if p is not None:
-            probs.append(p)
+    """Mean over the orders that give it of the probability the judge gave to sample `best`."""
+    probs = [p if best == 1 else 1 - p for p in y1_probabilities(answers) if p is not None]
     return sum(probs) / len(probs) if probs else None

@@ -7,7 +7,7 @@ pair is oriented by construction, so no judge is involved. A y2 that is no answe
 not a pair: empty or only a lead-in, unparseable, the same as y1, a comment about the responses
 ("the original response was..."), an echo of the instruction's direction word, 8 words pasted
 back from the instruction, or the question repeated. Weak models do all of these; each check is
-measured in docs/METHODS.md. Left out: judging whether y2 really is better or worse (`--verify`).
+measured in docs/METHODS.md. `--verify` (beyond the paper) adds a judge that can drop a pair.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from rmboost.extraction import content_problem, copies_from, extract_tagged, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
-from rmboost.methods.rlaif import ORDERS, RLAIF, winner
+from rmboost.methods.rlaif import ORDERS, RLAIF, probability_first_wins, winner
 from rmboost.records import Pair, PairFailure
 from rmboost.tasks import Aspect, Task
 from rmboost.templates import load_template, render
@@ -52,11 +52,13 @@ class RMBoost(Method):
         max_aspects: int = 3,
         length_control: bool = False,
         verify: bool = False,
+        judge_decision: str = "agree",
     ) -> None:
         super().__init__(task, sampling)
         # --verify (beyond the paper): the RLAIF judge checks the label; a pair whose label it
-        # contradicts in both orders is dropped.
-        self.verifier = RLAIF(task, sampling) if verify else None
+        # contradicts in both orders is dropped, or with judge_decision="average", a pair whose
+        # label gets less than half of the order-averaged verdict probability.
+        self.verifier = RLAIF(task, sampling, judge_decision=judge_decision) if verify else None
         self.verified = self.contradicted = 0
         self.template = load_template("rmboost", template_file, required=("rewrite",))
         self.aspects_per_pair = aspects_per_pair
@@ -140,6 +142,15 @@ class RMBoost(Method):
         intended = 2 if label == "BETTER" else 1
         picks = [winner(o, v) for o, v in verdicts.items() if v is not None]
         self.verified += 1
+        if self.verifier.decision == "average":
+            # An unreadable verdict or missing log-probabilities give None: that contradicts nothing.
+            p1 = probability_first_wins(answers) if len(picks) == 2 else None
+            p_label = None if p1 is None else (p1 if intended == 1 else 1 - p1)
+            if p_label is not None and p_label < 0.5:
+                self.contradicted += 1
+                raise PairFailure("verify", "judge gives the label under 0.5 averaged over both orders",
+                                  label=label, verdicts=verdicts, p_label=round(p_label, 4))
+            return {"verdicts": verdicts, "p_label": p_label}
         if len(picks) == 2 and all(p != intended for p in picks):
             self.contradicted += 1
             raise PairFailure("verify", "judge contradicts the label in both orders", label=label, verdicts=verdicts)
