@@ -165,3 +165,39 @@ def test_paired_differences_are_written_and_rebuilt_for_models_saved_without_out
     rerun = run_experiment(smoke_config(tmp_path), out)
     assert rerun["differences"] == summary["differences"] and rerun["results"] == summary["results"]
     assert json.loads(saved.read_text())["wins"] == old["wins"]
+
+
+def test_several_training_seeds_are_averaged_per_test_pair(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    summary = run_experiment(smoke_config(tmp_path, rm_seeds="2"), out)
+    runs = summary["results"]
+    assert len(runs) == 10 and {r["seed"] for r in runs} == {0, 1}
+    assert [r["train_set"] for r in runs[:5]] == [r["train_set"] for r in runs[5:]]  # all of seed 0 first
+    assert (out / "models" / "real--embed-linear" / "eval.json").exists()
+    assert (out / "models" / "real--embed-linear--seed1" / "eval.json").exists()
+    by_seed = {(r["train_set"], r["seed"]): r for r in runs}
+    wins = {(name, seed): json.loads((out / "models" / f"{name}--embed-linear{'' if seed == 0 else '--seed1'}"
+                                      / "eval.json").read_text())["wins"] for name, seed in by_seed}
+    assert any(wins[(n, 0)] != wins[(n, 1)] for n in ("real", "rmboost")), "two seeds, two models"
+    combined = {r["train_set"]: r for r in summary["combined"]}
+    for name, row in combined.items():
+        seeds = [by_seed[(name, 0)]["accuracy"], by_seed[(name, 1)]["accuracy"]]
+        assert row["seed_accuracies"] == seeds and row["seeds"] == [0, 1]
+        assert row["accuracy"] == pytest.approx(sum(seeds) / 2)  # the mean outcome's accuracy is the mean accuracy
+        assert row["ci_low"] <= row["accuracy"] <= row["ci_high"]
+    diffs = {(d["a"], d["b"]): d["difference"] for d in summary["differences"]}
+    assert diffs[("real+rmboost", "real")] == pytest.approx(combined["real+rmboost"]["accuracy"]
+                                                            - combined["real"]["accuracy"])
+    table = (out / "results.md").read_text()
+    low, high = sorted(combined["real"]["seed_accuracies"])
+    assert f"2 seeds {low:.3f}-{high:.3f}" in table
+
+    rerun = run_experiment(smoke_config(tmp_path, rm_seeds="2"), out)
+    assert rerun["results"] == runs and rerun["combined"] == summary["combined"]  # nothing retrained
+    one = run_experiment(smoke_config(tmp_path), out)  # back to one seed: the seed-0 models, unchanged
+    assert one["results"] == [r for r in runs if r["seed"] == 0] and "combined" not in one
+
+
+def test_rm_seeds_must_be_a_positive_whole_number(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="rm_seeds"):
+        load_config(smoke_config(tmp_path, rm_seeds="0"))

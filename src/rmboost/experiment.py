@@ -26,7 +26,8 @@ from typing import Any
 import yaml
 
 from rmboost.errors import UserError
-from rmboost.generate import GenerateConfig, generate, method_stats_text
+from rmboost.experiment_tables import differences_markdown, generation_markdown, results_markdown
+from rmboost.generate import GenerateConfig, generate
 
 
 @dataclass
@@ -51,6 +52,10 @@ class ExperimentConfig:
     rm_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     west_of_n_scorer: str = "real-rm"
     seed: int = 0
+    # Trainings per (train set, reward model), with seeds seed, seed+1, ...: a reward model's
+    # accuracy moves with its training seed, so the tables average each test pair's outcome over
+    # the trainings and show the spread of their accuracies.
+    rm_seeds: int = 1
     bootstrap: int = 1000
     stats: bool = True
     embeddings: bool = True
@@ -78,6 +83,8 @@ def load_config(path: str | Path) -> ExperimentConfig:
         else:
             raise UserError(f"{p}: field 'methods[{i}]': a method name or a mapping with 'method'")
     config = ExperimentConfig(**raw, methods=methods)
+    if not isinstance(config.rm_seeds, int) or config.rm_seeds < 1:
+        raise UserError(f"{p}: field 'rm_seeds' must be a whole number >= 1, got {config.rm_seeds!r}")
     gen_fields = {f.name for f in fields(GenerateConfig)}
     for where, opts in [("generation", config.generation)] + [(f"methods: {v.name}", v.options) for v in methods]:
         bad = set(opts) - gen_fields
@@ -114,7 +121,7 @@ class Experiment:
         self.out = Path(output)
         self.results: list[dict[str, Any]] = []
         self.generation: list[dict[str, Any]] = []  # each method's run summary, as this invocation ran it
-        self.wins: dict[tuple[str, str], list[float]] = {}  # (train set, kind) -> per-test-pair outcomes
+        self.wins: dict[tuple[str, str, int], list[float]] = {}  # (train set, kind, seed) -> per-test-pair outcomes
 
     # --- data -------------------------------------------------------------------------------
     def prepare_data(self) -> tuple[Path, Path, list[Any]]:
@@ -136,25 +143,30 @@ class Experiment:
         return prompts, real, test
 
     # --- reward models ----------------------------------------------------------------------
-    def train_and_score(self, name: str, files: list[Path], kind: str, test: list[Any]) -> dict[str, Any]:
+    def train_and_score(
+        self, name: str, files: list[Path], kind: str, test: list[Any], seed: int | None = None
+    ) -> dict[str, Any]:
         from rmboost.rm.base import RewardModel
         from rmboost.rm.evaluate import evaluate
         from rmboost.rm.train import load_training_pairs, train_reward_model
 
+        seed = self.config.seed if seed is None else seed
         overrides = self.config.rm_overrides.get(kind, {})
-        folder = self.out / "models" / f"{name}--{kind.replace(':', '_').replace('/', '_')}"
-        setting = (kind, overrides, self.config.seed, self.config.bootstrap, self.out / "data" / "test_pairs.jsonl")
+        # The first seed keeps the plain folder name, so runs made before rm_seeds existed resume.
+        suffix = "" if seed == self.config.seed else f"--seed{seed}"
+        folder = self.out / "models" / f"{name}--{kind.replace(':', '_').replace('/', '_')}{suffix}"
+        setting = (kind, overrides, seed, self.config.bootstrap, self.out / "data" / "test_pairs.jsonl")
         key = _digest(*files, *setting)
         done = folder / "eval.json"
         if done.exists():
             saved = json.loads(done.read_text())
             if saved.get("key") == key:
-                log(f"{name} / {kind}: unchanged, reusing {done}")
+                log(f"{name} / {kind}{suffix}: unchanged, reusing {done}")
                 if "wins" not in saved:  # saved before per-pair outcomes were kept: score again
                     saved["wins"] = self.saved_wins(folder, saved["result"], test)
                     done.write_text(json.dumps(saved, indent=2))
-                self.wins[(name, kind)] = saved["wins"]
-                return dict(saved["result"])
+                self.wins[(name, kind, seed)] = saved["wins"]
+                return {**saved["result"], "seed": seed}
         train_pairs = load_training_pairs(files)
         # Two sets can hold the same training pairs under different metadata (--verify that
         # contradicts nothing keeps RMBoost's pairs): the model would be the same, so it is reused.
@@ -162,24 +174,24 @@ class Experiment:
         twin = self.trained_on_same_pairs(folder, pairs_key)
         if twin is not None:
             other, saved_result = twin
-            log(f"{name} / {kind}: same training pairs as {other}, reusing its model")
-            result = {**saved_result, "train_set": name, "same_model_as": other}
+            log(f"{name} / {kind}{suffix}: same training pairs as {other}, reusing its model")
+            result = {**saved_result, "train_set": name, "same_model_as": other, "seed": seed}
             folder.mkdir(parents=True, exist_ok=True)
             wins = self.saved_wins(folder, result, test)
             done.write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result, "wins": wins}))
-            self.wins[(name, kind)] = wins
+            self.wins[(name, kind, seed)] = wins
             return result
-        log(f"{name} / {kind}: training on {len(train_pairs)} pairs")
+        log(f"{name} / {kind}{suffix}: training on {len(train_pairs)} pairs")
         start = time.monotonic()
-        model = train_reward_model(train_pairs, kind, self.config.seed, **overrides)
+        model = train_reward_model(train_pairs, kind, seed, **overrides)
         model.save(folder)
         model = RewardModel.load(folder)
         report = evaluate(model, test, n_boot=self.config.bootstrap, seed=self.config.seed)
-        result = {"train_set": name, "rm": kind, "train_pairs": len(train_pairs),
+        result = {"train_set": name, "rm": kind, "seed": seed, "train_pairs": len(train_pairs),
                   "seconds": round(time.monotonic() - start, 1), **report.to_dict()}
         done.write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result, "wins": report.wins}))
-        self.wins[(name, kind)] = report.wins
-        log(f"{name} / {kind}: accuracy {report.accuracy:.3f} [{report.ci_low:.3f}, {report.ci_high:.3f}]")
+        self.wins[(name, kind, seed)] = report.wins
+        log(f"{name} / {kind}{suffix}: accuracy {report.accuracy:.3f} [{report.ci_low:.3f}, {report.ci_high:.3f}]")
         return result
 
     def saved_wins(self, folder: Path, result: dict[str, Any], test: list[Any]) -> list[float]:
@@ -257,24 +269,27 @@ class Experiment:
         self.out.mkdir(parents=True, exist_ok=True)
         prompts, real, self._test = self.prepare_data()
         syn = self.equalise(self.generate_all(prompts, real))
-        jobs: list[tuple[str, list[Path], str]] = []
-        # Per kind: Real, then the small Syn sets (the paper's comparison), then the large Real+Syn
-        # sets, so a long run that is stopped early has the whole Syn comparison.
+        jobs: list[tuple[str, list[Path], str, int]] = []
+        # Per kind and seed: Real, then the small Syn sets (the paper's comparison), then the large
+        # Real+Syn sets, so a long run that is stopped early has the whole Syn comparison, and all
+        # of the first seed before any other.
         for kind in c.reward_models:
-            if "real" in c.train_sets:
-                jobs.append(("real", [real], kind))
-            if "syn" in c.train_sets:
-                jobs += [(name, [path], kind) for name, path in syn.items()]
-            if "real+syn" in c.train_sets:
-                jobs += [(f"real+{name}", [real, path], kind) for name, path in syn.items()]
+            for seed in range(c.seed, c.seed + c.rm_seeds):
+                if "real" in c.train_sets:
+                    jobs.append(("real", [real], kind, seed))
+                if "syn" in c.train_sets:
+                    jobs += [(name, [path], kind, seed) for name, path in syn.items()]
+                if "real+syn" in c.train_sets:
+                    jobs += [(f"real+{name}", [real, path], kind, seed) for name, path in syn.items()]
         # The diagnostics need only the pairs and the reference model (Real / embed-linear), so a
         # long run writes them as soon as that model is trained, not after hours of other training.
         stats: list[dict[str, Any]] | None = None if c.stats else []
-        reference = ("real", [real], "embed-linear")
+        reference = ("real", [real], "embed-linear", c.seed)
         if stats is None and reference not in jobs:
             stats = self.write_stats(syn, real)
         for n, job in enumerate(jobs, 1):
-            self.results.append(self.train_and_score(*job, self._test))
+            name, files, kind, seed = job
+            self.results.append(self.train_and_score(name, files, kind, self._test, seed))
             if stats is None and job == reference:
                 stats = self.write_stats(syn, real)
             if n < len(jobs):  # a long run shows (and keeps) every finished row as it goes
@@ -282,13 +297,42 @@ class Experiment:
         summary = self.write_tables(start, stats or [])
         from rmboost.plots import plot_accuracies
 
-        plot_accuracies(self.results, self.out / "results.png", title=c.name)
+        plot_accuracies(self.combined(), self.out / "results.png", title=c.name)
         log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json")
         return summary
 
+    def mean_wins(self, name: str, kind: str) -> list[float] | None:
+        """Each test pair's outcome averaged over the seeds this set and kind were trained with."""
+        runs = [w for (n, k, _), w in self.wins.items() if (n, k) == (name, kind)]
+        return [sum(col) / len(runs) for col in zip(*runs, strict=True)] if runs else None
+
+    def combined(self) -> list[dict[str, Any]]:
+        """One row per (train set, kind). With one seed it is the model's own row; with several,
+        the accuracy of the seed-averaged outcomes (the mean of the seeds' accuracies) with its
+        interval, and each seed's accuracy in `seed_accuracies`."""
+        from rmboost.rm.evaluate import outcome_accuracy
+
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for r in self.results:
+            groups.setdefault((r["train_set"], r["rm"]), []).append(r)
+        rows = []
+        for (name, kind), runs in groups.items():
+            if len(runs) == 1:
+                rows.append(runs[0])
+                continue
+            wins = self.mean_wins(name, kind)
+            assert wins is not None
+            a = outcome_accuracy(wins, self._test, self.config.bootstrap, self.config.seed)
+            keep = ("train_set", "rm", "train_pairs", "baselines", "same_model_as")
+            row: dict[str, Any] = {key: runs[0][key] for key in keep if key in runs[0]}
+            row.update(accuracy=a.accuracy, ci_low=a.ci_low, ci_high=a.ci_high, n=a.n,
+                       seeds=[r["seed"] for r in runs], seed_accuracies=[r["accuracy"] for r in runs])
+            rows.append(row)
+        return rows
+
     def differences(self) -> list[dict[str, Any]]:
         """Paired accuracy differences on the test pairs, per reward-model kind: the first method
-        against every other Syn set, and every Real+Syn set against Real."""
+        against every other Syn set, and every Real+Syn set against Real, on seed-averaged outcomes."""
         from rmboost.rm.evaluate import paired_difference
 
         c = self.config
@@ -297,8 +341,9 @@ class Experiment:
         rows = []
         for kind in c.reward_models:
             for a, b in wanted:
-                if (a, kind) in self.wins and (b, kind) in self.wins:
-                    d = paired_difference(self.wins[(a, kind)], self.wins[(b, kind)], self._test, c.bootstrap, c.seed)
+                wins_a, wins_b = self.mean_wins(a, kind), self.mean_wins(b, kind)
+                if wins_a is not None and wins_b is not None:
+                    d = paired_difference(wins_a, wins_b, self._test, c.bootstrap, c.seed)
                     rows.append({"a": a, "b": b, "rm": kind, "difference": d.accuracy, "ci_low": d.ci_low,
                                  "ci_high": d.ci_high, "n": d.n})
         return rows
@@ -306,13 +351,16 @@ class Experiment:
     def write_tables(self, start: float, stats: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
         c = self.config
         differences = self.differences()
+        combined = self.combined()
         summary = {"config": asdict(c), "results": self.results, "differences": differences,
                    "generation": self.generation, "stats": stats, "wall_seconds": round(time.monotonic() - start, 1)}
+        if c.rm_seeds > 1:
+            summary["combined"] = combined
         if note:
             summary["note"] = note
         title = f"{c.name} ({note})" if note else c.name
         (self.out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
-        (self.out / "results.md").write_text(results_markdown(self.results, title) + differences_markdown(differences)
+        (self.out / "results.md").write_text(results_markdown(combined, title) + differences_markdown(differences)
                                              + generation_markdown(self.generation))
         return summary
 
@@ -332,59 +380,6 @@ class Experiment:
         (self.out / "stats.md").write_text("\n\n".join(sections) + "\n")
         plot_stats(stats, self.out / "stats.png")
         return [s.to_dict() for s in stats]
-
-
-def results_markdown(results: list[dict[str, Any]], title: str) -> str:
-    kinds = list(dict.fromkeys(r["rm"] for r in results))
-    sets = list(dict.fromkeys(r["train_set"] for r in results))
-    by = {(r["train_set"], r["rm"]): r for r in results}
-    lines = [f"# {title}", "", "Pairwise accuracy on human-labelled test pairs, 95% bootstrap CI.", "",
-             "| train set | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-    for s in sets:
-        cells = []
-        for k in kinds:
-            r = by.get((s, k))
-            twin = f", same pairs as {r['same_model_as']}" if r and r.get("same_model_as") else ""
-            cells.append(f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] "
-                         f"(n_train={r['train_pairs']}{twin})" if r else "")
-        lines.append(f"| {s} | " + " | ".join(cells) + " |")
-    if results:
-        b = results[0].get("baselines", {})
-        lines += ["", "Trivial baselines on the same test pairs: " + ", ".join(
-            f"{k} {v['accuracy']:.3f} [{v['ci_low']:.3f}, {v['ci_high']:.3f}]" for k, v in b.items() if v)]
-    return "\n".join(lines) + "\n"
-
-
-def differences_markdown(rows: list[dict[str, Any]]) -> str:
-    """The paired differences as a table: one row per comparison, one column per kind."""
-    if not rows:
-        return ""
-    kinds = list(dict.fromkeys(r["rm"] for r in rows))
-    by = {(r["a"], r["b"], r["rm"]): r for r in rows}
-    lines = ["", "## Paired differences", "",
-             "Accuracy of A minus accuracy of B on the same test pairs, with a 95% bootstrap CI of the "
-             "difference (resampling questions). An interval without 0 is a difference this test set can see.",
-             "", "| A - B | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-    for a, b in dict.fromkeys((r["a"], r["b"]) for r in rows):
-        cells = [by.get((a, b, k)) for k in kinds]
-        lines.append(f"| {a} - {b} | " + " | ".join(
-            f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" if r else "" for r in cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def generation_markdown(rows: list[dict[str, Any]]) -> str:
-    """What making each Syn set cost in this invocation (a rerun shows its cache hits and resumed pairs)."""
-    lines = ["", "## Generation in this invocation", "",
-             "| set | pairs made | failures | resumed | calls sent | from cache | calls/pair | prompt tok/pair "
-             "| completion tok/pair | wall s | method stats |", "|---|" + "---|" * 10]
-    for r in rows:
-        p = r["per_pair"]
-        extra = method_stats_text(r["method_stats"])
-        cells = [r["set"], r["pairs"], r["failures"], r["skipped_done"], r["calls_sent"], r["cache_hits"],
-                 f"{p['calls']:.2f}", f"{p['prompt_tokens']:.0f}", f"{p['completion_tokens']:.0f}",
-                 f"{r['wall_seconds']:.0f}", extra]
-        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def run_experiment(config_path: str | Path, output: str | Path | None = None) -> dict[str, Any]:

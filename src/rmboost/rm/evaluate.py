@@ -108,6 +108,14 @@ def evaluate_scores(
     return EvalReport(main.accuracy, main.ci_low, main.ci_high, main.n, baselines, subsets, wins.tolist())
 
 
+def outcome_accuracy(wins: Sequence[float], pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> Accuracy:
+    """Accuracy of per-pair outcomes computed elsewhere (e.g. averaged over several trainings),
+    with the same interval as `evaluate` (resampling prompts)."""
+    if len(wins) != len(pairs):
+        raise ValueError(f"accuracy needs one outcome per pair: {len(wins)}, {len(pairs)}")
+    return bootstrap_accuracy(np.asarray(wins, dtype=float), [_cluster(p) for p in pairs], n_boot, seed)
+
+
 def paired_difference(
     wins_a: Sequence[float], wins_b: Sequence[float], pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0
 ) -> Accuracy:
