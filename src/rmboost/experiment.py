@@ -233,7 +233,7 @@ class Experiment:
         summary = self.write_tables(start, stats or [])
         from rmboost.plots import plot_accuracies
 
-        plot_accuracies(self.combined(), self.out / "results.png", title=c.name)
+        plot_accuracies(summary.get("combined", self.results), self.out / "results.png", title=c.name)
         log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json")
         return summary
 

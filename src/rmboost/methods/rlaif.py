@@ -130,11 +130,10 @@ class RLAIF(Method):
             # is asked again without them, and not asked for them again in this run.
             if e.retryable or "logprob" not in e.reason.lower() or not self.judge_params.get("logprobs"):
                 raise
+            self.logprobs_refused = e.reason
             if self.decision == "average":  # nothing to average without them
-                self.logprobs_refused = e.reason
                 raise
             self.judge_params.pop("logprobs", None)
-            self.logprobs_refused = e.reason
             return await llm.chat_many([replace(r, logprobs=None) for r in requests], item.usage)
 
     def run_stats(self) -> dict[str, Any]:

@@ -144,7 +144,7 @@ class RMBoost(Method):
         self.verified += 1
         if self.verifier.decision == "average":
             # An unreadable verdict or missing log-probabilities give None: that contradicts nothing.
-            p1 = probability_first_wins(answers) if len(picks) == 2 else None
+            p1 = probability_first_wins(answers)
             p_label = None if p1 is None else (p1 if intended == 1 else 1 - p1)
             if p_label is not None and p_label < 0.5:
                 self.contradicted += 1

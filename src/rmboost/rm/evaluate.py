@@ -125,7 +125,7 @@ def paired_difference(
     if not len(wins_a) == len(wins_b) == len(pairs):
         raise ValueError(f"paired difference needs one outcome per pair: {len(wins_a)}, {len(wins_b)}, {len(pairs)}")
     diff = np.asarray(wins_a, dtype=float) - np.asarray(wins_b, dtype=float)
-    return bootstrap_accuracy(diff, [_cluster(p) for p in pairs], n_boot, seed)
+    return outcome_accuracy(diff.tolist(), pairs, n_boot, seed)
 
 
 def evaluate(model: RewardModel, pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> EvalReport:
