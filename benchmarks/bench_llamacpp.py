@@ -31,8 +31,8 @@ from rmboost.llm import LLM
 from rmboost.methods import SamplingConfig
 from rmboost.methods.base import WorkItem
 from rmboost.methods.rmboost import RMBoost
+from rmboost.prompts.tasks import load_task
 from rmboost.records import PairFailure, PromptRecord
-from rmboost.tasks import load_task
 
 SHORT_PROMPTS = [
     "Write a long story about a lighthouse keeper and a storm.",

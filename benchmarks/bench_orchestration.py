@@ -29,13 +29,14 @@ from typing import Any
 from stub_server import running_stub
 from workloads import REPO, machine, write_prompts
 
-from rmboost.generate import GenerateConfig, agenerate
+from rmboost.api import agenerate
+from rmboost.generation.config import GenerateConfig
+from rmboost.io.prompts import read_prompts
 from rmboost.methods import SamplingConfig
 from rmboost.methods.base import WorkItem
 from rmboost.methods.rmboost import RMBoost
-from rmboost.prompt_reader import read_prompts
+from rmboost.prompts.tasks import load_task
 from rmboost.records import PromptRecord
-from rmboost.tasks import load_task
 
 # distilabel 1.5.3 imports `requests` without declaring it (ModuleNotFoundError on import).
 DISTILABEL = ("distilabel[openai]==1.5.3", "requests")

@@ -26,8 +26,9 @@ from workloads import machine, write_prompts
 
 
 def child(n: int, work: Path, concurrency: int) -> None:
+    from rmboost.api import agenerate
     from rmboost.backends.fake import FakeBackend
-    from rmboost.generate import GenerateConfig, agenerate
+    from rmboost.generation.config import GenerateConfig
 
     prompts = write_prompts(work / "prompts.jsonl", n, short=True)
     out = work / "pairs.jsonl"

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import read_jsonl, write_jsonl
-from rmboost.generate import GenerateConfig, RunSummary, generate
+from rmboost.api import generate
+from rmboost.generation.config import GenerateConfig
+from rmboost.generation.summary import RunSummary
 from test_embedded_model import PROMPTS, server_url  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.slow

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import read_jsonl
+from rmboost.api import generate
 from rmboost.backends.fake import FakeBackend
 from rmboost.cli import main
-from rmboost.generate import GenerateConfig, generate
+from rmboost.generation.config import GenerateConfig
 
 BASELINES = ["rlaif", "west-of-n", "rlcd"]
 # LLM calls a prompt costs with the fake backend's default answers

@@ -10,9 +10,9 @@ import pytest
 from rmboost.data.formats import load_pairs
 from rmboost.data.hh import load_hh, split_transcript
 from rmboost.data.rewardbench import load_rewardbench
-from rmboost.data.row_files import SkipCounter, write_rows
 from rmboost.data.trl_pairs import load_trl_pairs
 from rmboost.errors import InputError
+from rmboost.io.rows import SkipCounter, write_rows
 
 FIX = Path(__file__).parent / "fixtures"
 

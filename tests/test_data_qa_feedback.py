@@ -19,9 +19,9 @@ from rmboost.data.qa_feedback import (
     question_id,
     split_of,
 )
-from rmboost.data.row_files import SkipCounter
 from rmboost.errors import InputError
-from rmboost.tasks import load_task
+from rmboost.io.rows import SkipCounter
+from rmboost.prompts.tasks import load_task
 
 FIXTURE = Path(__file__).parent / "fixtures" / "qa_feedback_small.json"
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "qa_feedback" / "dev_feedback.json"

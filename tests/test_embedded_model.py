@@ -15,10 +15,11 @@ import httpx2 as httpx
 import pytest
 
 from conftest import read_jsonl, write_jsonl
+from rmboost.api import generate
 from rmboost.backends.llamacpp import LlamaCppBackend, packaged_gguf
 from rmboost.backends.openai_backend import OpenAIBackend
 from rmboost.errors import InputError
-from rmboost.generate import GenerateConfig, generate
+from rmboost.generation.config import GenerateConfig
 
 pytestmark = pytest.mark.slow
 

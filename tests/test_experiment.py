@@ -9,7 +9,7 @@ import pytest
 
 from conftest import QA_FEEDBACK
 from rmboost.errors import UserError
-from rmboost.experiment import load_config, run_experiment
+from rmboost.experiment.run import load_config, run_experiment
 
 
 def smoke_config(tmp_path: Path, **extra: str) -> Path:
@@ -73,7 +73,7 @@ def test_unknown_generate_option_is_named(tmp_path: Path) -> None:
 def test_a_run_that_dies_in_training_keeps_the_rows_it_finished(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rmboost.experiment import Experiment
+    from rmboost.experiment.run import Experiment
 
     real = Experiment.train_and_score
     calls = []
@@ -131,7 +131,7 @@ def test_a_set_with_the_same_training_pairs_reuses_the_model(tmp_path: Path, mon
 
 
 def test_syn_sets_are_cut_by_id_whatever_order_the_prompts_finished_in(tmp_path: Path) -> None:
-    from rmboost.experiment import Experiment, ExperimentConfig
+    from rmboost.experiment.run import Experiment, ExperimentConfig
 
     rows = [{"id": f"q{i:02d}", "prompt": f"p{i}", "chosen": "c", "rejected": "r"} for i in range(20)]
     made = {}

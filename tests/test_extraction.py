@@ -1,6 +1,7 @@
 import pytest
 
-from rmboost.extraction import content_problem, copies_from, extract_tagged, normalise
+from rmboost.methods.checks import content_problem, copies_from, normalise
+from rmboost.methods.extraction import extract_tagged
 
 
 @pytest.mark.parametrize(

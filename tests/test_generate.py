@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from conftest import read_jsonl, write_jsonl
+from rmboost.api import generate
 from rmboost.backends.fake import FakeBackend
 from rmboost.errors import InputError, UserError
-from rmboost.generate import GenerateConfig, generate
-from rmboost.pair_writer import WriterLock, output_paths
+from rmboost.generation.config import GenerateConfig
+from rmboost.io.output import WriterLock, output_paths
 
 
 def config(inp: Path, out: Path, **kw: object) -> GenerateConfig:
@@ -180,7 +181,7 @@ def test_kill_9_then_rerun_gives_every_prompt_once_and_resends_nothing(tmp_path:
 
 
 def test_embedded_context_has_one_sequence_per_request_in_flight() -> None:
-    from rmboost.generate import build_backend
+    from rmboost.generation.run import build_backend
 
     one = build_backend(GenerateConfig(input="x", output="y", backend="llamacpp", concurrency=1))
     six = build_backend(GenerateConfig(input="x", output="y", backend="llamacpp", concurrency=6))

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from rmboost.data.hh import load_hh
 from rmboost.data.qa_feedback import load_questions
 from rmboost.data.rewardbench import load_rewardbench
-from rmboost.data.row_files import SkipCounter
 from rmboost.data.trl_pairs import load_trl_pairs
 from rmboost.errors import InputError, UserError
-from rmboost.prompt_reader import read_prompts
+from rmboost.io.prompts import read_prompts
+from rmboost.io.rows import SkipCounter
 from rmboost.records import Pair, PromptRecord
 
 SOAK = os.environ.get("RMBOOST_SOAK") == "1"

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import write_jsonl
 from rmboost.errors import InputError
-from rmboost.prompt_reader import read_prompts
+from rmboost.io.prompts import read_prompts
 from rmboost.records import PromptRecord
 
 

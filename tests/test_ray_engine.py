@@ -16,16 +16,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 import ray
 
 from conftest import read_jsonl, write_jsonl
-from rmboost import ray_engine
+from rmboost.api import generate
+from rmboost.backends.base import Capabilities
+from rmboost.backends.fake import FakeBackend
 from rmboost.cli import build_parser
-from rmboost.cli.options import from_args
 from rmboost.errors import UserError
-from rmboost.generate import GenerateConfig, RunSummary, generate
+from rmboost.generation.config import GenerateConfig
+from rmboost.generation.summary import RunSummary
+from rmboost.io.rows import read_rows
+from rmboost.options import from_args
+from rmboost.scale import ray_engine
 
 
 @pytest.fixture(scope="module")
@@ -153,12 +157,12 @@ def test_a_model_backend_keeps_one_worker_across_shards(
     tmp_path: Path, local_ray: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Run the fake backend the way vllm and llamacpp run: in actors that keep their backend.
-    monkeypatch.setattr(ray_engine, "MODEL_BACKENDS", {"fake"})
+    monkeypatch.setattr(FakeBackend, "capabilities", Capabilities(logprobs=True, in_process=True))
     prompt_file(tmp_path)
     run(tmp_path, "local.jsonl", backend="fake")
     run(tmp_path, "ray", backend="fake", engine="ray", shard_size=5, workers=1, format="parquet")
     parts = sorted((tmp_path / "ray").glob("part-*.parquet"))
-    rows = {r["id"]: r for p in parts for r in pq.read_table(p).to_pylist()}
+    rows = {r["id"]: r for p in parts for _, r in read_rows(p)}
     assert len(parts) == 4 and rows == {r["id"]: r for r in read_jsonl(tmp_path / "local.jsonl")}
     report = json.loads((tmp_path / "ray" / "summary.json").read_text())
     assert len(report["shards"]) == 4 and len({r["worker"] for r in report["shards"]}) == 1

@@ -20,8 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import read_jsonl, write_jsonl
-from rmboost.generate import GenerateConfig, generate
-from rmboost.pair_writer import iter_jsonl, repair_torn_tail
+from rmboost.api import generate
+from rmboost.generation.config import GenerateConfig
+from rmboost.io.output import read_output_rows
+from rmboost.io.rows import repair_torn_tail
 from rmboost.testing.fault_server import FaultPlan, FaultServer, generate_argv
 
 SOAK = os.environ.get("RMBOOST_SOAK") == "1"
@@ -111,7 +113,7 @@ def test_kill_9_at_random_moments_then_rerun_matches_an_uninterrupted_run(tmp_pa
     # Same ids as the uninterrupted run, each once, every line whole.
     raw = out.read_bytes() + failures.read_bytes()
     assert raw.endswith(b"\n") and all(json.loads(line) for line in raw.splitlines())
-    pairs, fails = [r["id"] for _, r in iter_jsonl(out)], [r["id"] for _, r in iter_jsonl(failures)]
+    pairs, fails = [r["id"] for _, r in read_output_rows(out)], [r["id"] for _, r in read_output_rows(failures)]
     assert set(pairs) == ref_pairs and set(fails) == ref_failures
     assert len(pairs) + len(fails) == len(set(pairs) | set(fails)) == PROMPTS
 
@@ -152,4 +154,4 @@ def test_a_torn_last_line_is_cut_back_to_the_last_whole_row(
     path.write_bytes(whole + encoded[-1][: int(cut * (len(encoded[-1]) - 1))])
     repair_torn_tail(path)
     assert path.read_bytes() == whole
-    assert [r["id"] for _, r in iter_jsonl(path)] == [str(i) for i in range(len(rows) - 1)]
+    assert [r["id"] for _, r in read_output_rows(path)] == [str(i) for i in range(len(rows) - 1)]

@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from conftest import read_jsonl, write_jsonl
+from rmboost.api import generate
 from rmboost.backends.base import BackendError, ChatRequest
 from rmboost.backends.openai_backend import OpenAIBackend
-from rmboost.engine import EarlyStop
-from rmboost.generate import GenerateConfig, generate
+from rmboost.errors import EarlyStop
+from rmboost.generation.config import GenerateConfig
 from rmboost.llm import LLM
 from rmboost.records import PairFailure
 from rmboost.testing.fault_server import FAULTS, TRANSIENT, FaultPlan, FaultServer

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from conftest import read_jsonl, write_jsonl
+from rmboost.api import generate
 from rmboost.errors import UserError
-from rmboost.generate import GenerateConfig, generate
-from rmboost.pair_writer import WriterLock, output_paths
+from rmboost.generation.config import GenerateConfig
+from rmboost.io.output import WriterLock, output_paths
 from rmboost.testing.fault_server import FaultPlan, FaultServer, generate_argv
 
 PROMPTS = 60

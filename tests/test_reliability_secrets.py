@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import read_jsonl, write_jsonl
-from rmboost.engine import EarlyStop
-from rmboost.generate import GenerateConfig, generate
+from rmboost.api import generate
+from rmboost.errors import EarlyStop
+from rmboost.generation.config import GenerateConfig
 from rmboost.testing.fault_server import FaultPlan, FaultServer, generate_argv
 
 

@@ -14,8 +14,8 @@ from rmboost.errors import UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import SamplingConfig, WorkItem
 from rmboost.methods.rlaif import RLAIF, winner
+from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair, PairFailure, PromptRecord
-from rmboost.tasks import load_task
 
 
 def item(i: int = 0) -> WorkItem:

@@ -14,8 +14,8 @@ from rmboost.errors import UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import WorkItem
 from rmboost.methods.rlcd import RLCD, join_words
+from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair, PairFailure, PromptRecord
-from rmboost.tasks import load_task
 
 QA_POSITIVE = ["relevant", "faithful to the passages", "correct", "complete", "coherent"]
 QA_NEGATIVE = ["irrelevant", "unfaithful to the passages", "incorrect", "incomplete", "incoherent"]

@@ -11,7 +11,7 @@ import pytest
 from rm_toy_task import toy_pairs, train_and_test
 from rmboost.cli import eval as eval_cli
 from rmboost.cli import train as train_cli
-from rmboost.data.row_files import write_rows
+from rmboost.io.rows import write_rows
 from rmboost.rm.base import META_FILE, RewardModel
 from rmboost.rm.embed_linear import EmbedLinearRM
 from rmboost.rm.evaluate import evaluate

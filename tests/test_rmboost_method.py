@@ -12,8 +12,8 @@ from rmboost.errors import UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import WorkItem
 from rmboost.methods.rmboost import RMBoost, balanced_label
+from rmboost.prompts.tasks import load_task
 from rmboost.records import PairFailure, PromptRecord
-from rmboost.tasks import load_task
 
 
 def item(i: int = 0, seed: int = 0, prompt: object = "Who wrote Bloom?", context: str | None = "P1") -> WorkItem:

@@ -14,13 +14,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import read_jsonl, write_jsonl
+from rmboost.api import generate
 from rmboost.errors import InputError, UserError
-from rmboost.generate import GenerateConfig, build_method, generate, write_pairs
+from rmboost.generation.config import GenerateConfig
+from rmboost.generation.run import build_method, write_pairs
+from rmboost.io.output import output_paths
+from rmboost.io.prompts import read_prompts
 from rmboost.methods.rmboost import LABELS
-from rmboost.pair_writer import output_paths
-from rmboost.prompt_reader import read_prompts
 from rmboost.records import PromptRecord
-from rmboost.shards import ShardReader, scan_input, settle_shard_size, shard_cache, shard_output
+from rmboost.scale.shards import ShardReader, scan_input, settle_shard_size, shard_cache, shard_output
 
 
 def prompts(tmp_path: Path) -> Path:

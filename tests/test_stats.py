@@ -8,7 +8,7 @@ import pytest
 
 from conftest import write_jsonl
 from rmboost.cli import main
-from rmboost.stats import compute_stats, distinct_n
+from rmboost.experiment.diagnostics import compute_stats, distinct_n
 
 
 def pair(i: int, chosen: str, rejected: str, label: str | None = None, aspects: list[str] | None = None,

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from rmboost.tasks import BUILTIN_TASKS, load_task
+from rmboost.prompts.tasks import BUILTIN_TASKS, load_task
 
 
 @pytest.mark.parametrize("name", BUILTIN_TASKS)

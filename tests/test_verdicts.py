@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rmboost.verdicts import parse_score, parse_verdict, verdict_probability
+from rmboost.methods.verdicts import parse_score, parse_verdict, verdict_probability
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def test_missing_gpu_is_a_clear_error(stub_vllm: list[StubLLM], monkeypatch: pyt
 
 def test_concurrent_requests_become_one_chat_call(stub_vllm: list[StubLLM]) -> None:
     backend = create_backend("vllm", model="org/model", tensor_parallel_size="2",
-                             gpu_memory_utilization="0.8", enforce_eager="true", base_url="http://ignored/v1")
+                             gpu_memory_utilization="0.8", enforce_eager="true")
     system = {"role": "system", "content": "Be brief."}
     requests = [ChatRequest.of([system, {"role": "user", "content": f"q{i}"}],
                                max_tokens=16 if i else 2, temperature=0.3, top_p=0.9, seed=100 + i,

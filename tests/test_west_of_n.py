@@ -13,8 +13,8 @@ from rmboost.errors import UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import SamplingConfig, WorkItem
 from rmboost.methods.west_of_n import WestOfN, best_and_worst
+from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair, PairFailure, PromptRecord
-from rmboost.tasks import load_task
 
 
 def item(i: int = 0) -> WorkItem:

@@ -4,11 +4,13 @@ The Python API mirrors the CLI: `generate(GenerateConfig(...))` is `rmboost gene
 Importing rmboost does not import torch or any backend library.
 """
 
+from rmboost.api import agenerate, generate
 from rmboost.backends import Backend, ChatRequest, Completion, create_backend
-from rmboost.generate import GenerateConfig, RunSummary, agenerate, generate
+from rmboost.generation.config import GenerateConfig
+from rmboost.generation.summary import RunSummary
 from rmboost.methods import create_method
+from rmboost.prompts.tasks import Task, load_task
 from rmboost.records import Failure, Pair, PromptRecord
-from rmboost.tasks import Task, load_task
 
 __version__ = "0.1.0"
 

@@ -1,7 +1,7 @@
 """The records that flow through rmboost: a prompt in, a preference pair or a failure out.
 
 A `Pair` serialises to TRL's explicit-prompt preference format (`prompt`, `chosen`, `rejected`)
-plus metadata columns. Reading and writing files is `prompt_reader.py` / `pair_writer.py`'s job.
+plus metadata columns. Reading and writing files is `io/`'s job.
 """
 
 from __future__ import annotations

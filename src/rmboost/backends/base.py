@@ -7,6 +7,7 @@ registered by name in `backends/__init__.py`.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,12 +67,31 @@ class Completion:
 
 class BackendError(Exception):
     """A request that failed. `retryable` errors may succeed if sent again (rate limits, 5xx,
-    dropped connections); the others (bad request, prompt too long) will not."""
+    dropped connections); the others (bad request, prompt too long) will not. `unsupported` names a
+    request feature the backend or its server refused (e.g. "logprobs"), so a caller can ask again
+    without it instead of reading the message."""
 
-    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
+                 unsupported: str | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.unsupported = unsupported
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a backend can do, declared by its class, so that no caller branches on a backend's name."""
+
+    logprobs: bool = False  # returns top-k token log-probabilities when a request asks for them
+    stop: bool = True  # ends an answer at a request's stop strings
+    grammar: bool = False  # can constrain an answer to a pattern (`ChatRequest.pattern`)
+    prefix_cache: bool = False  # reuses the work of a prompt prefix an earlier request shared
+    in_process: bool = False  # loads the model into this process (a Ray worker keeps it in an actor)
+    gpu: bool = False  # needs a GPU per worker
+    server: bool = False  # a client of a server at `base_url`
+    # The option that sizes the backend to the requests in flight (set from --concurrency unless given).
+    concurrency_option: str | None = None
 
 
 class Backend(ABC):
@@ -79,6 +99,7 @@ class Backend(ABC):
 
     name: str = "backend"
     model: str = ""
+    capabilities: Capabilities = Capabilities()
     # Requests the backend can usefully run at once; the engine never exceeds --concurrency anyway.
     max_parallel: int = 64
     # Context window in tokens, when known: lets the engine reject an over-long prompt up front.
@@ -102,3 +123,12 @@ class Backend(ABC):
     def describe(self) -> dict[str, Any]:
         """What identifies this backend's answers; goes into the cache key and the pair metadata."""
         return {"backend": self.name, "model": self.model}
+
+    @classmethod
+    def option_names(cls) -> set[str] | None:
+        """The options (`--backend-arg` keys) the backend takes, from its constructor; None when it
+        passes any option on (vLLM hands them to its engine)."""
+        params = inspect.signature(cls.__init__).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return None
+        return {name for name in params if name != "self"}

@@ -1,7 +1,9 @@
 """A deterministic offline backend for tests and dry runs.
 
-Answers are a pure function of the request (messages, seed, temperature), shaped by the request's
-`stage` so that every method's parser gets something it understands. Tests can instead pass
+Answers are a pure function of the request (messages, seed, temperature), shaped by what the last
+message asks for, as a model that follows instructions would answer: a "Verdict: A" line where it
+asks for a verdict, a "Score: N" line where it asks for a score, text between the tags it names
+where it asks for `<tag>...</tag>`, else a plain answer. It knows nothing of the methods. Tests can instead pass
 `replies` (a queue of canned texts, consumed in order) or `responder` (a function of the request),
 and read `history` for the requests received. A request that asks for `logprobs` gets made-up
 top-k log-probabilities: 0.75 for each verdict letter A/B (0.25 for the other letter), 1 for every
@@ -18,7 +20,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
-from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
+from rmboost.backends.base import Backend, BackendError, Capabilities, ChatRequest, Completion
 
 WORDS = (
     "the answer depends on which season of the show is meant and the passages name several candidates "
@@ -31,18 +33,25 @@ def request_hash(request: ChatRequest) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+ASKS_VERDICT = re.compile(r"verdict\s*:\s*a\b", re.IGNORECASE)
+ASKS_SCORE = re.compile(r"score\s*:\s*n\b", re.IGNORECASE)
+ASKS_TAG = re.compile(r"<([a-z_]+)>")
+
+
 def default_reply(request: ChatRequest) -> str:
     h = request_hash(request)
     n = 8 + int(h[:2], 16) % 24
     start = int(h[2:4], 16) % len(WORDS)
     body = " ".join(WORDS[(start + i) % len(WORDS)] for i in range(n))
     tag = h[:8]
-    if request.stage == "y2":
-        return f"<response>Revised answer {tag}: {body}.</response>"
-    if request.stage.startswith("judge"):
+    last = request.message_dicts[-1].get("content", "") if request.messages else ""
+    if ASKS_VERDICT.search(last):
         return f"Both have merits. Verdict: {'A' if int(h[4], 16) % 2 == 0 else 'B'}"
-    if request.stage.startswith("score"):
+    if ASKS_SCORE.search(last):
         return f"Score: {1 + int(h[5:7], 16) % 10}"
+    asked = ASKS_TAG.findall(last)
+    if asked:
+        return f"<{asked[-1]}>Revised answer {tag}: {body}.</{asked[-1]}>"
     return f"Answer {tag}: {body}."
 
 
@@ -61,6 +70,7 @@ def fake_top_logprobs(text: str) -> list[dict[str, float]]:
 
 class FakeBackend(Backend):
     name = "fake"
+    capabilities = Capabilities(logprobs=True)
 
     def __init__(
         self,
@@ -70,7 +80,6 @@ class FakeBackend(Backend):
         delay: float | str = 0.0,
         context_length: int | str | None = None,
         keep_history: int | str = 10_000,
-        **_: object,
     ) -> None:
         self.model = model
         self._replies = deque(replies) if replies is not None else None

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
+from rmboost.backends.base import Backend, BackendError, Capabilities, ChatRequest, Completion
 from rmboost.backends.llamacpp_batch import BatchDecoder, Sampling
 from rmboost.errors import UserError
 
@@ -47,6 +47,7 @@ def packaged_gguf(package: str = DEFAULT_PACKAGE) -> Path:
 
 class LlamaCppBackend(Backend):
     name = "llamacpp"
+    capabilities = Capabilities(logprobs=True, prefix_cache=True, in_process=True, concurrency_option="n_seq")
 
     def __init__(
         self,
@@ -56,7 +57,6 @@ class LlamaCppBackend(Backend):
         n_batch: int | str = 512,
         n_seq: int | str = 4,
         prefix_reuse: bool | str = True,
-        **_: object,
     ) -> None:
         self.model_path = Path(model) if model else packaged_gguf()
         if not self.model_path.is_file():

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
+from rmboost.backends.base import Backend, BackendError, Capabilities, ChatRequest, Completion
 from rmboost.errors import UserError
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -78,6 +78,7 @@ def public_url(url: str) -> str:
 
 class OpenAIBackend(Backend):
     name = "openai"
+    capabilities = Capabilities(logprobs=True, server=True)
 
     def __init__(
         self,
@@ -90,7 +91,6 @@ class OpenAIBackend(Backend):
         backoff_max: float | str = 30.0,
         max_parallel: int | str = 64,
         clients: int | str = 8,
-        **_: object,
     ) -> None:
         import openai
 

@@ -17,7 +17,7 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
-from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
+from rmboost.backends.base import Backend, BackendError, Capabilities, ChatRequest, Completion
 from rmboost.errors import UserError
 
 INT_OPTIONS = ("tensor_parallel_size", "max_model_len", "max_num_seqs", "seed")
@@ -60,13 +60,13 @@ def engine_options(options: dict[str, Any]) -> dict[str, Any]:
 
 class VLLMBackend(Backend):
     name = "vllm"
+    capabilities = Capabilities(logprobs=True, in_process=True, gpu=True)
     max_parallel = 256
 
     def __init__(self, model: str = "HuggingFaceTB/SmolLM2-135M-Instruct", **options: Any) -> None:
         self._vllm = import_vllm()
         require_gpu()
         self.model = model
-        options.pop("base_url", None)  # meaningless in-process; the CLI passes it to every backend
         self.options = engine_options(options)
         self._llm: Any = None
         self._waiting: list[tuple[ChatRequest, asyncio.Future[Completion]]] = []

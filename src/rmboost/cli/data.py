@@ -11,8 +11,7 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 
-from rmboost.cli.options import add_dataclass_args, from_args
-from rmboost.fields import on_error_option, option
+from rmboost.options import add_dataclass_args, from_args, on_error_option, option
 
 
 @dataclass
@@ -28,7 +27,7 @@ class QAFeedbackConfig:
 
 def _qa_feedback(args: argparse.Namespace) -> int:
     from rmboost.data.qa_feedback import export
-    from rmboost.data.row_files import SkipCounter
+    from rmboost.io.rows import SkipCounter
 
     cfg = from_args(QAFeedbackConfig, args)
     counter = SkipCounter(on_error=cfg.on_error)  # type: ignore[arg-type]

@@ -9,9 +9,8 @@ import json
 import sys
 from dataclasses import dataclass
 
-from rmboost.cli.options import add_dataclass_args, from_args
 from rmboost.cli.train import FORMATS
-from rmboost.fields import on_error_option, option
+from rmboost.options import add_dataclass_args, from_args, on_error_option, option
 
 
 @dataclass
@@ -28,8 +27,8 @@ class EvalConfig:
 
 def _run(args: argparse.Namespace) -> int:
     from rmboost.data.formats import load_pairs
-    from rmboost.data.row_files import SkipCounter
     from rmboost.errors import UserError
+    from rmboost.io.rows import SkipCounter
     from rmboost.rm.base import RewardModel
     from rmboost.rm.evaluate import evaluate, format_table
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rmboost.experiment import run_experiment
+from rmboost.experiment.run import run_experiment
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

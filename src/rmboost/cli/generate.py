@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rmboost.cli.options import add_dataclass_args, from_args
-from rmboost.generate import GenerateConfig, generate
+from rmboost.api import generate
+from rmboost.generation.config import GenerateConfig
+from rmboost.options import add_dataclass_args, from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

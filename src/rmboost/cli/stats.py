@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from rmboost.plots import plot_stats
-from rmboost.stats import compute_stats
+from rmboost.experiment.diagnostics import compute_stats
+from rmboost.experiment.plots import plot_stats
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -9,8 +9,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from rmboost.cli.options import add_dataclass_args, from_args
-from rmboost.fields import on_error_option, option
+from rmboost.options import add_dataclass_args, from_args, on_error_option, option
 
 FORMATS = ["trl", "qa-feedback", "hh", "rewardbench"]
 
@@ -32,7 +31,7 @@ class TrainConfig:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rmboost.data.row_files import SkipCounter
+    from rmboost.io.rows import SkipCounter
     from rmboost.rm.train import load_training_pairs, train_reward_model
 
     cfg = from_args(TrainConfig, args)

@@ -7,8 +7,8 @@ from pathlib import Path
 from rmboost.data.hh import load_hh
 from rmboost.data.qa_feedback import Split, load_questions, pairs
 from rmboost.data.rewardbench import load_rewardbench
-from rmboost.data.row_files import SkipCounter
 from rmboost.data.trl_pairs import load_trl_pairs
+from rmboost.io.rows import SkipCounter
 from rmboost.records import Pair
 
 FORMATS = ("trl", "qa-feedback", "hh", "rewardbench")

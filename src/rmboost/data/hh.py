@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.row_files import SkipCounter, parse_rows
 from rmboost.errors import InputError
+from rmboost.io.rows import SkipCounter, parse_rows
 from rmboost.records import Message, Pair, stable_id
 
 _TURN = re.compile(r"\n\n(Human|Assistant):[ ]?")

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from rmboost.data.row_files import SkipCounter, read_rows
 from rmboost.errors import InputError
+from rmboost.io.rows import SkipCounter, read_rows
+from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair
-from rmboost.tasks import load_task
 
 Split = Literal["train", "test", "all"]
 COMPARISONS: tuple[tuple[int, int], ...] = ((1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4))
@@ -148,7 +148,7 @@ def export(
 ) -> int:
     """Write the questions of `split` as prompt records or as TRL pairs (JSONL, or Parquet with
     `fmt="parquet"`); return the number of rows written."""
-    from rmboost.data.row_files import write_rows
+    from rmboost.io.rows import write_rows
 
     questions = load_questions(path, split, counter)
     rows = prompt_records(questions) if as_ == "prompts" else [p.to_dict() for p in pairs(questions)]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.row_files import SkipCounter, parse_rows
 from rmboost.errors import InputError
+from rmboost.io.rows import SkipCounter, parse_rows
 from rmboost.records import Pair
 
 

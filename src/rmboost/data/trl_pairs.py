@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.row_files import SkipCounter, parse_rows
 from rmboost.errors import InputError
+from rmboost.io.rows import SkipCounter, parse_rows
 from rmboost.records import Message, Pair, stable_id
 
 KEPT_EXTRA = ("subset", "question_id", "chosen_listed_first")

@@ -13,8 +13,8 @@ from typing import Any
 
 from rmboost.backends.base import ChatRequest
 from rmboost.llm import LLM
+from rmboost.prompts.tasks import Message, Task
 from rmboost.records import Pair, PromptRecord, Usage
-from rmboost.tasks import Message, Task
 
 
 def derive_seed(*parts: object) -> int:

@@ -26,13 +26,13 @@ from typing import Any
 
 from rmboost.backends.base import Completion
 from rmboost.errors import UserError
-from rmboost.extraction import content_problem, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
+from rmboost.methods.checks import content_problem, normalise
+from rmboost.methods.verdicts import parse_verdict, verdict_probability
+from rmboost.prompts.tasks import Task
+from rmboost.prompts.templates import load_template, render
 from rmboost.records import Pair, PairFailure
-from rmboost.tasks import Task
-from rmboost.templates import load_template, render
-from rmboost.verdicts import parse_verdict, verdict_probability
 
 # Order "ab" shows y1 as A; order "ba" shows y2 as A.
 ORDERS = ("ab", "ba")

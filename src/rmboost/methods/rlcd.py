@@ -16,12 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from rmboost.errors import UserError
-from rmboost.extraction import content_problem, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
+from rmboost.methods.checks import content_problem, normalise
+from rmboost.prompts.tasks import Message, Task
+from rmboost.prompts.templates import load_template, render
 from rmboost.records import Pair, PairFailure
-from rmboost.tasks import Message, Task
-from rmboost.templates import load_template, render
 
 SIDES = ("positive", "negative")
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rmboost.extraction import content_problem, copies_from, extract_tagged, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
+from rmboost.methods.checks import content_problem, copies_from, normalise
+from rmboost.methods.extraction import extract_tagged
 from rmboost.methods.rlaif import ORDERS, RLAIF, probability_first_wins, winner
+from rmboost.methods.verdicts import parse_verdict
+from rmboost.prompts.tasks import Aspect, Task
+from rmboost.prompts.templates import load_template, render
 from rmboost.records import Pair, PairFailure
-from rmboost.tasks import Aspect, Task
-from rmboost.templates import load_template, render
-from rmboost.verdicts import parse_verdict
 
 LABELS = ("BETTER", "WORSE")
 # Weak models often answer the rewrite request with a comment on the responses instead of a new one.

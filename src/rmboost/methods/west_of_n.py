@@ -22,13 +22,13 @@ from typing import Any, Protocol
 
 from rmboost.backends.base import ChatRequest, Completion
 from rmboost.errors import UserError
-from rmboost.extraction import content_problem, normalise
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
+from rmboost.methods.checks import content_problem, normalise
+from rmboost.methods.verdicts import parse_score
+from rmboost.prompts.tasks import Task
+from rmboost.prompts.templates import load_template, render
 from rmboost.records import Pair, PairFailure, Prompt, Usage
-from rmboost.tasks import Task
-from rmboost.templates import load_template, render
-from rmboost.verdicts import parse_score
 
 
 async def settle(llm: LLM, requests: list[ChatRequest], usage: Usage) -> list[Completion | None]:

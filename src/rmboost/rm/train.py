@@ -10,8 +10,8 @@ from typing import Any
 
 from rmboost.data.formats import load_pairs
 from rmboost.data.qa_feedback import Split
-from rmboost.data.row_files import SkipCounter
 from rmboost.errors import UserError
+from rmboost.io.rows import SkipCounter
 from rmboost.records import Pair
 from rmboost.rm.base import RewardModel, kind_class
 

@@ -14,6 +14,7 @@ costs no new LLM call. This module only orchestrates; each step is a library cal
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import random
@@ -23,10 +24,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rmboost.errors import UserError
-from rmboost.experiment_config import ExperimentConfig, load_config
-from rmboost.experiment_tables import differences_markdown, generation_markdown, results_markdown
-from rmboost.generate import GenerateConfig, generate
+from rmboost.errors import EarlyStop, UserError
+from rmboost.experiment.config import ExperimentConfig, load_config
+from rmboost.experiment.tables import differences_markdown, generation_markdown, results_markdown
+from rmboost.generation.config import GenerateConfig
+from rmboost.generation.run import run_local
+from rmboost.io.rows import write_rows
 
 
 def log(message: str) -> None:
@@ -44,10 +47,7 @@ def _digest(*parts: Any) -> str:
 
 
 def _write_pairs(path: Path, pairs: list[Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as f:
-        for p in pairs:
-            f.write(json.dumps(p.to_dict() if hasattr(p, "to_dict") else p, ensure_ascii=False) + "\n")
+    write_rows(path, [p.to_dict() if hasattr(p, "to_dict") else p for p in pairs])
     return path
 
 
@@ -171,7 +171,9 @@ class Experiment:
             gen = GenerateConfig(input=str(prompts), output=str(out), method=v.method,
                                  **{"seed": c.seed, "progress": True, **{k: val for k, val in options.items()
                                                          if k not in ("input", "output", "method")}})
-            summary = generate(gen)
+            summary = asyncio.run(run_local(gen))
+            if summary.stopped_early:
+                raise EarlyStop(f"{v.name}: {summary.stopped_early}", summary)
             log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, "
                 f"{summary.calls_sent} calls sent, {summary.cache_hits} from cache, {summary.wall_seconds:.0f}s")
             self.generation.append({"set": v.name, "method": v.method, **asdict(summary),
@@ -231,7 +233,7 @@ class Experiment:
             if n < len(jobs):  # a long run shows (and keeps) every finished row as it goes
                 self.write_tables(start, stats=stats or [], note=f"partial: {n} of {len(jobs)} reward models done")
         summary = self.write_tables(start, stats or [])
-        from rmboost.plots import plot_accuracies
+        from rmboost.experiment.plots import plot_accuracies
 
         plot_accuracies(summary.get("combined", self.results), self.out / "results.png", title=c.name)
         log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json")
@@ -305,8 +307,8 @@ class Experiment:
         return (self.out / "models" / "real--embed-linear" / "rmboost_rm.json").exists()
 
     def write_stats(self, syn: dict[str, Path], real: Path) -> list[dict[str, Any]]:
-        from rmboost.plots import plot_stats
-        from rmboost.stats import compute_stats
+        from rmboost.experiment.diagnostics import compute_stats
+        from rmboost.experiment.plots import plot_stats
 
         ref = self.out / "models" / "real--embed-linear" if self.reference_ready() else None
         # Stats of the full pair files (their failures files sit beside them), not the cut copies.

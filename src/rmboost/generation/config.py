@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rmboost.fields import option
+from rmboost.options import option
 
 METHOD_CHOICES = ["rmboost", "rlaif", "west-of-n", "rlcd"]
 

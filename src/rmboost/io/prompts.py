@@ -1,4 +1,5 @@
-"""Stream prompt records from JSONL or Parquet, one at a time, validating each row.
+"""Stream prompt records from a row file (`io/rows.py`: JSONL, a JSON list, or Parquet), one at a
+time, validating each row.
 
 A row is `{"prompt": str | [{"role", "content"}...], "id"?: str|int, "context"?: str|[str], "task"?: str}`.
 A bad row becomes an `InputError` naming the file, line (1-based; the row number for Parquet) and
@@ -8,13 +9,12 @@ The reader never holds more than one row (one Parquet batch) in memory.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rmboost.errors import InputError, UserError
+from rmboost.io.rows import iter_rows
 from rmboost.records import PromptRecord, stable_id
 
 ROLES = ("system", "user", "assistant")
@@ -78,65 +78,12 @@ def parse_row(row: Any, source: str, line: int) -> PromptRecord:
                         source=source, line=line)
 
 
-# JSON can spell a lone UTF-16 surrogate as an escape; the string it makes cannot be written as UTF-8.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-def decode_json_line(raw: bytes, source: str, line_no: int) -> Any:
-    """One JSON value from one line (or a whole file); `InputError` if it is not UTF-8, not JSON,
-    nested too deeply to parse, or holds a lone surrogate. A UTF-8 byte order mark is ignored."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(source, line_no, None, f"is not valid UTF-8 (byte {e.start})") from None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(source, line_no, None, f"is not valid JSON: {e}") from None
-    except RecursionError:
-        raise InputError(source, line_no, None, "is not valid JSON: nested too deeply") from None
-    if _SURROGATE_ESCAPE.search(text):
-        try:
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise InputError(source, line_no, None, "holds a lone surrogate escape such as \\ud800, "
-                             "which is not valid Unicode") from None
-    return value
-
-
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any | InputError]]:
-    source = str(path)
-    with path.open("rb") as f:
-        for line_no, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                yield line_no, decode_json_line(raw, source, line_no)
-            except InputError as e:
-                yield line_no, e
-
-
-def _parquet_rows(path: Path) -> Iterator[tuple[int, Any | InputError]]:
-    import pyarrow.parquet as pq
-
-    try:
-        parquet = pq.ParquetFile(path)
-    except Exception as e:  # pyarrow raises several unrelated types for a bad file
-        raise UserError(f"{path}: not a readable Parquet file: {e}") from e
-    row_no = 0
-    for batch in parquet.iter_batches(batch_size=1024):
-        for row in batch.to_pylist():
-            row_no += 1
-            yield row_no, row
-
-
 def read_prompts(path: str | Path) -> Iterator[PromptRecord | InputError]:
     """Yield each row as a `PromptRecord`, or an `InputError` for a bad one."""
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p}: input file not found")
-    rows = _parquet_rows(p) if p.suffix == ".parquet" else _jsonl_rows(p)
-    for line_no, row in rows:
+    for line_no, row in iter_rows(p):
         if isinstance(row, InputError):
             yield row
             continue

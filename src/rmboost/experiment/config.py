@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from rmboost.errors import UserError
-from rmboost.generate_config import GenerateConfig
+from rmboost.generation.config import GenerateConfig
 
 
 @dataclass

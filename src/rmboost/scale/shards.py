@@ -11,7 +11,7 @@ decides RMBoost's balanced labels. Only the driver's pass (`read_prompts`) decid
 valid; a shard reads just the lines its plan lists, from the byte where its first one starts, so
 reading the input costs one pass in total, not one per shard. Nothing here imports Ray.
 
-Left out: running the shards (`ray_engine.py`) and writing them (`generate.write_pairs`).
+Left out: running the shards (`ray_engine.py`) and writing them (`generation.run.write_pairs`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rmboost.errors import InputError, UserError
-from rmboost.prompt_reader import parse_row, read_prompts
+from rmboost.io.prompts import parse_row, read_prompts
+from rmboost.io.rows import is_parquet, write_rows
 from rmboost.records import Failure, PromptRecord
 
 DEFAULT_SHARD_SIZE = 1000
@@ -101,7 +102,7 @@ def scan_input(path: str | Path, limit: int | None, on_error: str, shard_size: i
     mode the first bad row is raised here, before any shard starts: the local engine raises at the
     same row, but only after making the pairs above it."""
     p = Path(path)
-    starts = None if p.suffix == ".parquet" else _line_starts(p)
+    starts = None if is_parquet(p) else _line_starts(p)
     scan = InputScan()
     first_shard: dict[str, int] = {}
     for rec in read_prompts(p):
@@ -129,14 +130,9 @@ def scan_input(path: str | Path, limit: int | None, on_error: str, shard_size: i
 
 def write_input_failures(folder: Path, errors: list[InputError]) -> None:
     """Rewrite the bad-row records in full, so a rerun does not repeat them."""
-    path = folder / INPUT_FAILURES
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for err in errors:
-            failure = Failure(id=f"{err.source}:{err.line}", stage="input", reason=str(err),
-                              source=err.source, line=err.line)
-            f.write(json.dumps(failure.to_dict(), ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    write_rows(folder / INPUT_FAILURES, [
+        Failure(id=f"{err.source}:{err.line}", stage="input", reason=str(err), source=err.source,
+                line=err.line).to_dict() for err in errors])
 
 
 class ShardReader:

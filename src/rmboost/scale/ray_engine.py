@@ -2,7 +2,7 @@
 
 The driver cuts the input into shards (`shards.py`), makes one Ray Data row per shard and maps a
 `ShardWorker` over the rows with `map_batches`. A worker runs each shard with
-`generate.write_pairs`, so a shard is a local run in every respect: the same async engine, method
+`generation.run.write_pairs`, so a shard is a local run in every respect: the same async engine, method
 and backend, its own writer lock, torn-tail repair, resume and transient-failure retry, its own
 `part-NNNNN.jsonl` + `part-NNNNN.failures.jsonl`, and its own request cache `part-NNNNN.sqlite`
 (in `<output>/cache`, or `--cache-dir`). No file is shared between shards, so there is no central
@@ -31,19 +31,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rmboost.backends import Backend
-from rmboost.engine import EarlyStop, EngineStats
-from rmboost.errors import UserError
-from rmboost.generate import (
-    GenerateConfig,
-    RunSummary,
-    build_backend,
-    build_method,
-    parse_backend_args,
-    write_pairs,
-)
-from rmboost.pair_writer import WriterLock, output_paths
-from rmboost.shards import (
+from rmboost.backends import Backend, backend_class
+from rmboost.errors import UsageError, UserError
+from rmboost.generation.config import GenerateConfig
+from rmboost.generation.run import build_backend, build_method, parse_backend_args, write_pairs
+from rmboost.generation.summary import RunSummary
+from rmboost.io.output import WriterLock, output_paths
+from rmboost.scale.shards import (
     INPUT_FAILURES,
     ShardPlan,
     ShardReader,
@@ -54,9 +48,7 @@ from rmboost.shards import (
     write_input_failures,
 )
 
-# Backends that load a model into the worker; the others are clients that mostly wait on a server,
-# so several share one CPU.
-MODEL_BACKENDS = {"llamacpp", "vllm"}
+# A client that mostly waits on a server reserves a quarter of a CPU, so several share one.
 WAITING_CPU = 0.25
 
 
@@ -117,15 +109,13 @@ class ShardWorker:
                                "cross_shard_duplicates": 0, "error": None}
         try:
             backend = self.backend(self.urls[shard % len(self.urls)])
-            self.loop.run_until_complete(
+            summary = self.loop.run_until_complete(
                 # A method per shard: some count things (RLAIF's disagreements) for the shard's summary.
                 write_pairs(config, build_method(config), reader, paths, cache_path, backend,
                             close_backend=False))
-        except EarlyStop:
-            pass  # the shard's summary, written before the raise, says so
         except UserError as e:  # a bad row in fail mode, a locked shard, a missing dependency
             return {**row, "error": f"{paths['output'].name}: {e}"}
-        row.update(json.loads(paths["summary"].read_text()), cross_shard_duplicates=plan.repeats)
+        row.update(summary.to_dict(), cross_shard_duplicates=plan.repeats)
         return row
 
     def close(self) -> None:
@@ -146,15 +136,17 @@ def run_shard_task(batch: dict[str, Any], config: GenerateConfig) -> dict[str, l
 def worker_plan(config: GenerateConfig, ray: Any, shards: int) -> tuple[int, dict[str, float]]:
     """How many shards run at once, and what each worker reserves."""
     cluster = ray.cluster_resources()
-    if config.backend == "vllm":
+    caps = backend_class(config.backend).capabilities
+    if caps.gpu:
         gpus = float(parse_backend_args(config.backend_arg).get("tensor_parallel_size", 1))
         default = int(cluster.get("GPU", 0) // gpus)
         if not default and not config.workers:
-            raise UserError("--backend vllm on Ray needs GPUs, and ray.cluster_resources() lists none")
+            raise UsageError(f"--backend {config.backend} on Ray needs GPUs, and ray.cluster_resources() "
+                             "lists none")
         resources = {"num_gpus": gpus, "num_cpus": 1.0}
-    elif config.backend == "llamacpp":
+    elif caps.in_process:
         default, resources = int(cluster.get("CPU", 1)), {"num_cpus": 1.0}
-    elif config.backend == "openai":
+    elif caps.server:
         default, resources = len(replicas(config.base_url)), {"num_cpus": WAITING_CPU}
     else:
         default, resources = int(cluster.get("CPU", 1)), {"num_cpus": WAITING_CPU}
@@ -167,7 +159,7 @@ def run_shards(ray: Any, config: GenerateConfig, plans: list[ShardPlan]) -> list
     rows = ray.data.from_items([{"plan": json.dumps(dataclasses.asdict(p))} for p in plans],
                                override_num_blocks=len(plans))
     args = {"config": config}
-    if config.backend in MODEL_BACKENDS:
+    if backend_class(config.backend).capabilities.in_process:
         results = rows.map_batches(ShardWorker, fn_constructor_kwargs=args, batch_size=1,
                                    compute=ray.data.ActorPoolStrategy(size=workers), **resources)
     else:
@@ -176,15 +168,16 @@ def run_shards(ray: Any, config: GenerateConfig, plans: list[ShardPlan]) -> list
     return sorted((json.loads(r["result"]) for r in results.take_all()), key=lambda r: r["shard"])
 
 
-def generate_on_ray(config: GenerateConfig) -> RunSummary:
-    """Run `config` sharded over Ray; the output is a folder of shards plus `summary.json`."""
+def run_on_ray(config: GenerateConfig) -> RunSummary:
+    """Run `config` sharded over Ray; the output is a folder of shards plus `summary.json`. A run
+    whose shards stopped early returns with `stopped_early` set."""
     if not config.input or not config.output:
-        raise UserError("both input and output are required")
+        raise UsageError("both input and output are required")
     ray = import_ray()
     config = absolute_paths(config)
     folder = Path(config.output)
     if folder.suffix in (".jsonl", ".parquet", ".json") or folder.is_file():
-        raise UserError(f"{folder}: --engine ray writes a folder of shards; give --output a folder name")
+        raise UsageError(f"{folder}: --engine ray writes a folder of shards; give --output a folder name")
     start = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
     with WriterLock(folder / "run.lock"):
@@ -203,15 +196,12 @@ def generate_on_ray(config: GenerateConfig) -> RunSummary:
                 if started_here:
                     ray.shutdown()
         summary = combine(folder, rows, len(scan.errors), time.monotonic() - start)
-        report = {**dataclasses.asdict(summary), "per_pair": summary.per_pair(), "shard_size": shard_size,
-                  "shards": rows}
+        report = {**summary.to_dict(), "shard_size": shard_size, "shards": rows}
         (folder / "summary.json").write_text(json.dumps(report, indent=2) + "\n")
     errors = [r["error"] for r in rows if r["error"]]
     if errors:
         raise UserError(f"{len(errors)} of {len(rows)} shards failed (rerun to resume them); "
                         f"first: {errors[0]}")
-    if summary.stopped_early:
-        raise EarlyStop(summary.stopped_early, EngineStats(pairs=summary.pairs, failures=summary.failures))
     return summary
 
 

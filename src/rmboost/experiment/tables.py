@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rmboost.generate import method_stats_text
+from rmboost.generation.summary import method_stats_text
 
 
 def results_markdown(results: list[dict[str, Any]], title: str) -> str:

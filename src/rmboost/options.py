@@ -1,5 +1,6 @@
-"""Turn a config dataclass into argparse options and back: one dataclass per command, whose fields
-carry their help text (`field(metadata={"help": ...})`), as TRL does."""
+"""Config dataclasses whose fields carry their CLI help (`option(...)`), and the two-way bridge
+between such a dataclass and argparse, as TRL does: one dataclass per command, built into options
+by `add_dataclass_args` and back by `from_args`. Which commands exist is `cli/`'s business."""
 
 from __future__ import annotations
 
@@ -7,9 +8,22 @@ import argparse
 import dataclasses
 import types
 import typing
+from dataclasses import field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def option(default: Any, help: str, **meta: Any) -> Any:
+    """A dataclass field with CLI metadata: `help`, and optionally `choices` and `required`."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help, **meta})
+    return field(default=default, metadata={"help": help, **meta})
+
+
+def on_error_option(what: str = "row") -> Any:
+    """`--on-error raise|skip` for commands that read human-labelled data."""
+    return option("raise", f"a malformed {what} stops the run, or is skipped and counted", choices=["raise", "skip"])
 
 
 def _flag(name: str) -> str:

@@ -1,5 +1,6 @@
 """The client that methods talk to: a backend behind the request cache, with call and token
-accounting. Methods never see the backend or the cache directly.
+accounting. Methods never see the backend or the cache directly: what they need of the backend
+(its model, name, capabilities, context window) is a property here.
 
 Retries are the backend's business (only it knows which of its errors are transient); a failed
 call surfaces here as `PairFailure`, which the engine writes to the failures file.
@@ -11,9 +12,9 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from rmboost.backends.base import Backend, BackendError, ChatRequest, Completion
+from rmboost.backends.base import Backend, BackendError, Capabilities, ChatRequest, Completion, Message
+from rmboost.llm.cache import RequestCache, cache_key
 from rmboost.records import PairFailure, Usage
-from rmboost.request_cache import RequestCache, cache_key
 
 
 class LLM:
@@ -29,6 +30,21 @@ class LLM:
     @property
     def model(self) -> str:
         return self.backend.model
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.backend.capabilities
+
+    @property
+    def context_length(self) -> int | None:
+        return self.backend.context_length
+
+    def count_tokens(self, messages: Sequence[Message]) -> int | None:
+        return self.backend.count_tokens(messages)
 
     async def chat(self, request: ChatRequest, usage: Usage | None = None) -> Completion:
         """One completion, from the cache when it was answered before. A truncated answer

@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.row_files import SkipCounter, read_rows
 from rmboost.data.trl_pairs import parse_row
-from rmboost.extraction import normalise
-from rmboost.pair_writer import output_paths
+from rmboost.io.output import output_paths
+from rmboost.io.rows import SkipCounter, read_rows
+from rmboost.methods.checks import normalise
 
 
 @dataclass
