@@ -57,3 +57,11 @@ def machine() -> str:
 def load() -> str:
     """The 1-minute load average: other work on a shared machine skews every absolute number."""
     return f"load average {os.getloadavg()[0]:.1f}"
+
+
+def verdict(met: bool, smoke: bool) -> str:
+    """The last line of every benchmark. A smoke run (tiny inputs, for CI) judges no target: its
+    figures measure start-up and noise, not the steady state the targets are about."""
+    if smoke:
+        return "targets: not judged (smoke run; `make bench` judges them)"
+    return "targets: " + ("met" if met else "MISSED (see docs/PERFORMANCE.md)")

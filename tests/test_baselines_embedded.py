@@ -23,13 +23,15 @@ def run(tmp_path: Path, method: str, backend: str, **kw: object) -> tuple[RunSum
     inp = write_jsonl(tmp_path / "in.jsonl", PROMPTS)
     out = tmp_path / f"{method}-{backend}.jsonl"
     config = GenerateConfig(input=str(inp), output=str(out), method=method, backend=backend,  # type: ignore[arg-type]
-                            max_tokens=64, seed=1, n=2, progress=False, **kw)
+                            max_tokens=64, seed=1, progress=False, **kw)
     summary = generate(config)
     failures_file = out.with_name(out.stem + ".failures.jsonl")
     failures = read_jsonl(failures_file) if failures_file.exists() else []
     pairs = read_jsonl(out) if out.exists() else []
     ids = sorted([r["id"] for r in pairs] + [f["id"] for f in failures])
-    assert ids == ["bloom", "paris"], (pairs, failures)
+    assert ids == sorted(p["id"] for p in PROMPTS), (pairs, failures)
+    # The test is about pairs: a run that made none proves nothing about the method.
+    assert pairs, failures
     assert all(r["method"] == method and r["chosen"] != r["rejected"] for r in pairs)
     assert all(f["stage"] and f["reason"] for f in failures)
     return summary, pairs, failures
@@ -43,9 +45,14 @@ def check_rlaif(summary: RunSummary, pairs: list[dict], failures: list[dict]) ->
     assert all(f["stage"].startswith(("judge", "sample")) for f in failures)
 
 
+def options(method: str) -> dict[str, object]:
+    """RLAIF keeps disagreements, so a pair needs only readable verdicts; West-of-N compares two samples."""
+    return {"rlaif": {"keep_disagreements": True}, "west-of-n": {"n": 2}}.get(method, {})
+
+
 @pytest.mark.parametrize("method", ["rlaif", "west-of-n", "rlcd"])
 def test_each_baseline_runs_in_process(method: str, tmp_path: Path) -> None:
-    summary, pairs, failures = run(tmp_path, method, "llamacpp", keep_disagreements=True)
+    summary, pairs, failures = run(tmp_path, method, "llamacpp", **options(method))
     assert summary.calls_sent > 0 and summary.completion_tokens > 0
     if method == "rlaif":
         check_rlaif(summary, pairs, failures)
@@ -55,7 +62,7 @@ def test_each_baseline_runs_in_process(method: str, tmp_path: Path) -> None:
 def test_each_baseline_runs_against_an_openai_compatible_server(
     method: str, tmp_path: Path, server_url: str  # noqa: F811
 ) -> None:
-    summary, pairs, failures = run(tmp_path, method, "openai", base_url=server_url, keep_disagreements=True)
+    summary, pairs, failures = run(tmp_path, method, "openai", base_url=server_url, **options(method))
     assert summary.calls_sent > 0
     if method == "rlaif":
         check_rlaif(summary, pairs, failures)

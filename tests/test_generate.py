@@ -30,12 +30,15 @@ def test_pairs_are_trl_rows_with_metadata(prompts_file: Path, tmp_path: Path) ->
     out = tmp_path / "pairs.jsonl"
     summary = generate(config(prompts_file, out, seed=3))
     rows = read_jsonl(out)
+    sources = {r["id"]: r for r in read_jsonl(prompts_file)}
     assert summary.pairs == len(rows) == 20 and summary.failures == 0
     for row in rows:
         assert {"prompt", "chosen", "rejected", "id", "method", "label", "aspects", "model", "backend",
                 "params", "usage"} <= row.keys()
         assert row["chosen"] != row["rejected"] and row["method"] == "rmboost" and row["backend"] == "fake"
-        assert row["prompt"].rstrip().endswith(row["prompt"].split("Question: ")[-1])
+        # The pair's prompt is what the policy saw: the passages, then the question last.
+        source = sources[row["id"]]
+        assert row["prompt"].endswith(f"Question: {source['prompt']}") and source["context"] in row["prompt"]
         assert row["usage"]["calls"] == 2 and row["params"]["seed"] == 3
     assert sorted(r["label"] for r in rows).count("BETTER") == 10
     summary_file = json.loads((tmp_path / "pairs.summary.json").read_text())

@@ -10,7 +10,7 @@ import pytest
 
 from rmboost.backends.base import BackendError, ChatRequest
 from rmboost.backends.llamacpp import LlamaCppBackend, packaged_gguf
-from rmboost.backends.llamacpp_batch import common_prefix
+from rmboost.backends.llamacpp_jobs import common_prefix
 
 pytestmark = pytest.mark.slow
 

@@ -6,13 +6,10 @@ nothing, answering an unfinished prompt's calls from its shard's cache."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +27,7 @@ from rmboost.generation.summary import RunSummary
 from rmboost.io.rows import read_rows
 from rmboost.options import from_args
 from rmboost.scale import ray_engine
+from rmboost.testing.fault_server import MODEL, FaultServer
 
 
 @pytest.fixture(scope="module")
@@ -40,61 +38,14 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
-class StubServer(ThreadingHTTPServer):
-    """Answers /v1/chat/completions from the request body alone, as a replica of one model would."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), StubHandler)
-        self.chat_requests = 0
-        self.url = f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-
-class StubHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: StubServer
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _send(self, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._send({"object": "list", "data": [{"id": "stub-model", "object": "model", "owned_by": "test"}]})
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        self.server.chat_requests += 1
-        messages = body["messages"]
-        tag = hashlib.sha256(json.dumps([messages, body.get("seed")]).encode()).hexdigest()[:12]
-        # The RMBoost rewrite continues the y1 conversation, so it is the request with an assistant turn.
-        rewrite = any(m["role"] == "assistant" for m in messages)
-        text = f"<response>It was written by {tag}.</response>" if rewrite else f"The writer is {tag}."
-        self._send({
-            "id": "chatcmpl-" + tag, "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": len(json.dumps(messages)) // 4, "completion_tokens": len(text.split()),
-                      "total_tokens": 0},
-        })
-
-
 @pytest.fixture(scope="module")
-def replicas() -> Iterator[list[StubServer]]:
-    servers = [StubServer(), StubServer()]
-    for s in servers:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
+def replicas() -> Iterator[list[FaultServer]]:
+    """Two replicas of one model: the project's one stub server, without faults; they answer from
+    the request body alone and count the chat requests they get."""
+    servers = [FaultServer().start(), FaultServer().start()]
     yield servers
     for s in servers:
-        s.shutdown()
-        s.server_close()
+        s.stop()
 
 
 def prompt_file(folder: Path) -> Path:
@@ -183,19 +134,19 @@ def test_a_failing_shard_is_named_and_the_others_finish(tmp_path: Path, local_ra
 
 
 def test_ray_makes_the_local_pairs_on_openai_replicas(
-    tmp_path: Path, local_ray: None, replicas: list[StubServer]
+    tmp_path: Path, local_ray: None, replicas: list[FaultServer]
 ) -> None:
     prompt_file(tmp_path)
     first, second = replicas
     # --model given: with none, a pair made wholly from the cache has model "" (local engine too).
-    run(tmp_path, "local.jsonl", backend="openai", model="stub-model", base_url=first.url)
-    before = [s.chat_requests for s in replicas]
-    on_ray = run(tmp_path, "ray", backend="openai", model="stub-model", engine="ray", shard_size=4,
+    run(tmp_path, "local.jsonl", backend="openai", model=MODEL, base_url=first.url)
+    before = [s.requests for s in replicas]
+    on_ray = run(tmp_path, "ray", backend="openai", model=MODEL, engine="ray", shard_size=4,
                  base_url=f"{first.url},{second.url}")
     expected = {r["id"]: r for r in read_jsonl(tmp_path / "local.jsonl")}
     assert shard_rows(tmp_path / "ray") == expected and len(expected) == 16
-    assert all(r["model"] == "stub-model" and r["chosen"] != r["rejected"] for r in expected.values())
-    sent = [s.chat_requests - b for s, b in zip(replicas, before, strict=True)]
+    assert all(r["model"] == MODEL and r["chosen"] != r["rejected"] for r in expected.values())
+    sent = [s.requests - b for s, b in zip(replicas, before, strict=True)]
     # Shards 0, 2 and 4 (only the repeated q1) go to the first replica, 1 and 3 to the second.
     assert sent == [16, 16] and on_ray.calls_sent == 32
 
@@ -203,9 +154,9 @@ def test_ray_makes_the_local_pairs_on_openai_replicas(
     part = tmp_path / "ray" / "part-00002.jsonl"
     lines = part.read_text().splitlines(keepends=True)
     part.write_text("".join(lines[:-1]))
-    again = run(tmp_path, "ray", backend="openai", model="stub-model", engine="ray",
+    again = run(tmp_path, "ray", backend="openai", model=MODEL, engine="ray",
                 base_url=f"{first.url},{second.url}")
-    assert [s.chat_requests - b for s, b in zip(replicas, before, strict=True)] == sent
+    assert [s.requests - b for s, b in zip(replicas, before, strict=True)] == sent
     assert again.pairs == 1 and again.skipped_done == 15 and again.calls_sent == 0 and again.cache_hits == 2
     assert without_usage(shard_rows(tmp_path / "ray")) == without_usage(expected)
 

@@ -13,7 +13,8 @@ from rmboost.backends.fake import FakeBackend
 from rmboost.errors import UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import SamplingConfig, WorkItem
-from rmboost.methods.rlaif import RLAIF, winner
+from rmboost.methods.judge import winner
+from rmboost.methods.rlaif import RLAIF
 from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair, PairFailure, PromptRecord
 
@@ -157,11 +158,12 @@ def test_zero_temperature_is_refused() -> None:
 
 
 class NoLogprobsBackend(FakeBackend):
-    """Refuses logprobs the way llama-cpp-python does for a model loaded without logits_all."""
+    """Refuses logprobs as a backend declares it: `BackendError.unsupported` names the feature."""
 
     async def complete(self, requests):  # type: ignore[no-untyped-def]
         if any(r.logprobs for r in requests):
-            raise BackendError("logprobs is not supported for models created with logits_all=False")
+            raise BackendError("logprobs is not supported for models created with logits_all=False",
+                               unsupported="logprobs")
         return await super().complete(requests)
 
 

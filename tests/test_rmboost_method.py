@@ -260,5 +260,7 @@ def test_verify_with_average_reads_through_a_position_bias(favoured: str, kept: 
             run(method, backend, item(index))
         assert e.value.detail["p_label"] == pytest.approx(0.35)
     assert method.run_stats()["contradicted"] == (0 if kept else 1)
-    # the agreement rule lets both through: the verdicts are A, A
-    assert run(RMBoost(load_task("qa"), verify=True), Leaning(responder=_judging("A", "A")), item(index))
+    # the agreement rule lets both through: the verdicts A, A pick different samples, so they
+    # contradict the label in one order only
+    agreed = run(RMBoost(load_task("qa"), verify=True), Leaning(responder=_judging("A", "A")), item(index))
+    assert agreed.chosen == "second answer" and agreed.extra["verdicts"] == {"ab": "A", "ba": "A"}

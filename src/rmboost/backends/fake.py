@@ -38,21 +38,26 @@ ASKS_SCORE = re.compile(r"score\s*:\s*n\b", re.IGNORECASE)
 ASKS_TAG = re.compile(r"<([a-z_]+)>")
 
 
-def default_reply(request: ChatRequest) -> str:
-    h = request_hash(request)
-    n = 8 + int(h[:2], 16) % 24
-    start = int(h[2:4], 16) % len(WORDS)
+def instructed_reply(last_message: str, key: str) -> str:
+    """A deterministic answer to `last_message`, shaped by what it asks for; `key` (a hex digest of
+    the request) picks the words, so different requests get different answers."""
+    n = 8 + int(key[:2], 16) % 24
+    start = int(key[2:4], 16) % len(WORDS)
     body = " ".join(WORDS[(start + i) % len(WORDS)] for i in range(n))
-    tag = h[:8]
-    last = request.message_dicts[-1].get("content", "") if request.messages else ""
-    if ASKS_VERDICT.search(last):
-        return f"Both have merits. Verdict: {'A' if int(h[4], 16) % 2 == 0 else 'B'}"
-    if ASKS_SCORE.search(last):
-        return f"Score: {1 + int(h[5:7], 16) % 10}"
-    asked = ASKS_TAG.findall(last)
+    tag = key[:12]
+    if ASKS_VERDICT.search(last_message):
+        return f"Both have merits. Verdict: {'A' if int(key[4], 16) % 2 == 0 else 'B'}"
+    if ASKS_SCORE.search(last_message):
+        return f"Score: {1 + int(key[5:7], 16) % 10}"
+    asked = ASKS_TAG.findall(last_message)
     if asked:
         return f"<{asked[-1]}>Revised answer {tag}: {body}.</{asked[-1]}>"
     return f"Answer {tag}: {body}."
+
+
+def default_reply(request: ChatRequest) -> str:
+    last = request.message_dicts[-1].get("content", "") if request.messages else ""
+    return instructed_reply(last, request_hash(request))
 
 
 def fake_top_logprobs(text: str) -> list[dict[str, float]]:

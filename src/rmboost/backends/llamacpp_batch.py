@@ -24,73 +24,11 @@ import ctypes
 import itertools
 import threading
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-DEFAULT_SEED = 0xFFFFFFFF  # llama.cpp's "pick a random seed"
-
-
-@dataclass(frozen=True, slots=True)
-class Sampling:
-    max_tokens: int = 256
-    temperature: float = 0.7
-    top_p: float = 1.0
-    top_k: int = 40
-    min_p: float = 0.05
-    seed: int | None = None
-    stop: tuple[str, ...] = ()
-    logprobs: int | None = None
-
-
-@dataclass(slots=True)
-class Result:
-    text: str
-    finish_reason: str
-    prompt_tokens: int
-    completion_tokens: int
-    reused_tokens: int  # prompt tokens whose KV came from the slot's cache instead of being evaluated
-    top_logprobs: list[dict[str, float]] | None = None
-
-
-@dataclass(slots=True)
-class _Job:
-    tokens: list[int]
-    sampling: Sampling
-    future: concurrent.futures.Future[Result]
-    order: int
-    pending: list[int] = field(default_factory=list)  # prompt tokens not yet evaluated
-    next_token: int | None = None
-    generated: list[int] = field(default_factory=list)
-    text: bytes = b""
-    reused: int = 0
-    sampler: Any = None
-    logprobs: list[dict[str, float]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Slot:
-    seq_id: int
-    tokens: list[int] = field(default_factory=list)  # what this sequence's KV cache holds
-    job: _Job | None = None
-    last_used: int = 0
-
-
-def common_prefix(a: list[int], b: list[int]) -> int:
-    """Length of the common prefix, by binary search over C-speed slice comparisons."""
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        return n
-    lo, hi = 0, n
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+from rmboost.backends.llamacpp_jobs import Job, Result, Sampling, Slot, common_prefix, make_sampler, top_logprobs
 
 
 class BatchDecoder:
@@ -130,8 +68,8 @@ class BatchDecoder:
         self.n_vocab = self.model.n_vocab()
         self._vocab = self.model.vocab
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
-        self._slots = [_Slot(seq_id=i) for i in range(n_seq)]
-        self._waiting: deque[_Job] = deque()
+        self._slots = [Slot(seq_id=i) for i in range(n_seq)]
+        self._waiting: deque[Job] = deque()
         self._cv = threading.Condition()
         self._closed = False
         self._clock = itertools.count(1)
@@ -156,7 +94,7 @@ class BatchDecoder:
             if self._closed:
                 raise RuntimeError("decoder is closed")
             self._waiting.append(
-                _Job(tokens=tokens, sampling=sampling, future=future, order=next(self._clock))
+                Job(tokens=tokens, sampling=sampling, future=future, order=next(self._clock))
             )
             self._cv.notify()
         return future
@@ -226,30 +164,15 @@ class BatchDecoder:
             job.reused = n_keep
             self.prompt_tokens += len(job.tokens)
             self.reused_tokens += n_keep
-            job.sampler = self._sampler(job.sampling)
+            job.sampler = make_sampler(self._ll, job.sampling)
             slot.job = job
-
-    def _sampler(self, s: Sampling) -> Any:
-        ll = self._ll
-        chain = ll.llama_sampler_chain_init(ll.llama_sampler_chain_default_params())
-        if s.temperature <= 0:
-            ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_greedy())
-            return chain
-        ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_top_k(s.top_k))
-        ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_top_p(s.top_p, 1))
-        ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_min_p(s.min_p, 1))
-        ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_temp(s.temperature))
-        ll.llama_sampler_chain_add(
-            chain, ll.llama_sampler_init_dist(DEFAULT_SEED if s.seed is None else s.seed)
-        )
-        return chain
 
     def _step(self) -> None:
         batch, n = self._batch, 0
-        outputs: list[tuple[_Slot, int]] = []
-        added: list[tuple[_Slot, list[int]]] = []
+        outputs: list[tuple[Slot, int]] = []
+        added: list[tuple[Slot, list[int]]] = []
 
-        def add(slot: _Slot, tokens: list[int], want_logits: bool) -> None:
+        def add(slot: Slot, tokens: list[int], want_logits: bool) -> None:
             nonlocal n
             pos = len(slot.tokens)
             for k, tok in enumerate(tokens):
@@ -290,7 +213,7 @@ class BatchDecoder:
         for slot, index in outputs:
             self._sample(slot, index)
 
-    def _sample(self, slot: _Slot, index: int) -> None:
+    def _sample(self, slot: Slot, index: int) -> None:
         job = slot.job
         assert job is not None
         ll = self._ll
@@ -317,16 +240,9 @@ class BatchDecoder:
 
     def _top_logprobs(self, index: int, k: int) -> dict[str, float]:
         ptr = self._ll.llama_get_logits_ith(self.ctx.ctx, index)
-        logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64)
-        logp = logits - logits.max()
-        logp -= np.log(np.exp(logp).sum())
-        top = np.argpartition(-logp, k)[:k]
-        return {
-            self.model.token_to_piece(int(t)).decode("utf-8", "replace").rstrip("\x00"): float(logp[t])
-            for t in top[np.argsort(-logp[top])]
-        }
+        return top_logprobs(np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)), k, self.model.token_to_piece)
 
-    def _finish(self, slot: _Slot, reason: str = "stop", error: Exception | None = None) -> None:
+    def _finish(self, slot: Slot, reason: str = "stop", error: Exception | None = None) -> None:
         job = slot.job
         assert job is not None
         slot.job = None

@@ -198,9 +198,11 @@ class OpenAIBackend(Backend):
         except o.APIStatusError as e:
             status = e.status_code
             retry_after = parse_retry_after(e.response.headers.get("retry-after"))
+            # A server that cannot return log-probabilities says so in a 400 naming them (vLLM, llama.cpp).
+            refused = "logprobs" if status == 400 and request.logprobs and "logprob" in str(e.message).lower() else None
             # Redact before cutting, so no piece of a key survives the cut.
-            raise BackendError(self._redact(f"HTTP {status}: {e.message}")[:300],
-                               retryable=status in RETRY_STATUS, retry_after=retry_after) from e
+            raise BackendError(self._redact(f"HTTP {status}: {e.message}")[:300], retryable=status in RETRY_STATUS,
+                               retry_after=retry_after, unsupported=refused) from e
         except (o.APIConnectionError, o.APIResponseValidationError) as e:  # timeouts are connection errors
             raise BackendError(self._redact(f"{type(e).__name__}: {e}"), retryable=True) from e
         except ValueError as e:  # a body that is not JSON

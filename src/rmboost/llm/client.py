@@ -58,7 +58,9 @@ class LLM:
                     completion = (await self.backend.complete([request]))[0]
                 except BackendError as e:
                     self.errors += 1
-                    raise PairFailure(request.stage or "llm", f"backend error: {e}", retryable=e.retryable) from e
+                    detail = {"unsupported": e.unsupported} if e.unsupported else {}
+                    raise PairFailure(request.stage or "llm", f"backend error: {e}", retryable=e.retryable,
+                                      **detail) from e
             if self.cache is not None:
                 self.cache.put(key, completion)
         self._account(completion, usage)

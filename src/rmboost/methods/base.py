@@ -87,7 +87,7 @@ class Method(ABC):
             method=self.name,
             conversational=record.conversational,
             model=llm.model,
-            backend=llm.backend.name,
+            backend=llm.backend_name,
             task=self.task.name,
             params={
                 "temperature": self.sampling.temperature,

@@ -19,8 +19,7 @@ from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
 from rmboost.methods.checks import content_problem, copies_from, normalise
 from rmboost.methods.extraction import extract_tagged
-from rmboost.methods.rlaif import ORDERS, RLAIF, probability_first_wins, winner
-from rmboost.methods.verdicts import parse_verdict
+from rmboost.methods.judge import ORDERS, PairJudge, contradiction
 from rmboost.prompts.tasks import Aspect, Task
 from rmboost.prompts.templates import load_template, render
 from rmboost.records import Pair, PairFailure
@@ -59,7 +58,7 @@ class RMBoost(Method):
         # --verify (beyond the paper): the RLAIF judge checks the label; a pair whose label it
         # contradicts in both orders is dropped, or with judge_decision="average", a pair whose
         # label gets less than half of the order-averaged verdict probability.
-        self.verifier = RLAIF(task, sampling, judge_decision=judge_decision) if verify else None
+        self.verifier = PairJudge(task, decision=judge_decision) if verify else None
         self.verified = self.contradicted = 0
         self.template = load_template("rmboost", template_file, required=("rewrite",))
         self.aspects_per_pair = aspects_per_pair
@@ -81,7 +80,7 @@ class RMBoost(Method):
             task_description=self.task.description,
             direction=direction,
             direction_lower=direction.lower(),
-            aspect_list="\n".join(f"- {a.name}: {a.definition}" for a in aspects),
+            aspect_list=self.task.aspect_list(aspects),
             length_rule=self.template.get("length_rule", "") if self.length_control else "",
         )
         return [*self.policy_messages(item.record), {"role": "assistant", "content": y1},
@@ -132,30 +131,25 @@ class RMBoost(Method):
     async def verify(self, item: WorkItem, llm: LLM, y1: str, y2: str, label: str) -> dict[str, object]:
         assert self.verifier is not None
         try:
-            answers = await self.verifier.judge(item, llm, y1, y2)
+            judgement = await self.verifier.judge(self, item, llm, y1, y2)
         except PairFailure as e:
             if e.retryable:
                 raise  # a backend error: the prompt is tried again on the next run
             # The judge gave no usable answer (e.g. cut at max_tokens): that contradicts nothing.
             self.verified += 1
             return {"verdicts": {o: None for o in ORDERS}, "verify_note": e.reason}
-        verdicts = {o: parse_verdict(a.text) for o, a in zip(ORDERS, answers, strict=True)}
-        intended = 2 if label == "BETTER" else 1
-        picks = [winner(o, v) for o, v in verdicts.items() if v is not None]
         self.verified += 1
-        if self.verifier.decision == "average":
-            # An unreadable verdict or missing log-probabilities give None: that contradicts nothing.
-            p1 = probability_first_wins(answers)
-            p_label = None if p1 is None else (p1 if intended == 1 else 1 - p1)
-            if p_label is not None and p_label < 0.5:
-                self.contradicted += 1
-                raise PairFailure("verify", "judge gives the label under 0.5 averaged over both orders",
-                                  label=label, verdicts=verdicts, p_label=round(p_label, 4))
-            return {"verdicts": verdicts, "p_label": p_label}
-        if len(picks) == 2 and all(p != intended for p in picks):
+        intended = 2 if label == "BETTER" else 1
+        found = contradiction(judgement, self.verifier.decision, intended)
+        if found is not None:
             self.contradicted += 1
-            raise PairFailure("verify", "judge contradicts the label in both orders", label=label, verdicts=verdicts)
-        return {"verdicts": verdicts}
+            reason, detail = found
+            raise PairFailure("verify", reason, label=label, verdicts=judgement.verdicts, **detail)
+        extra: dict[str, object] = {"verdicts": judgement.verdicts}
+        if self.verifier.decision == "average":
+            p1 = judgement.p_first()
+            extra["p_label"] = None if p1 is None else (p1 if intended == 1 else 1 - p1)
+        return extra
 
     def run_stats(self) -> dict[str, object]:
         if self.verifier is None:

@@ -93,7 +93,7 @@ class WestOfN(Method):
         content = render(
             self.template["score"],
             task_description=self.task.description,
-            aspect_list="\n".join(f"- {a.name}: {a.definition}" for a in self.task.aspects),
+            aspect_list=self.task.aspect_list(),
             conversation=self.conversation_text(item.record),
             response=response,
         )

@@ -6,6 +6,7 @@ This module only loads and renders tasks; choosing aspects for a pair is the met
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -49,6 +50,10 @@ class Task:
             last = max(i for i, m in enumerate(messages) if m["role"] == "user")
             messages[last]["content"] = self.render_user(messages[last]["content"], context)
         return messages
+
+    def aspect_list(self, aspects: Sequence[Aspect] | None = None) -> str:
+        """`- name: definition` lines, for a template's `{aspect_list}` (default: all of the task's)."""
+        return "\n".join(f"- {a.name}: {a.definition}" for a in (self.aspects if aspects is None else aspects))
 
     def aspect(self, name: str) -> Aspect:
         for a in self.aspects:
