@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "rmboost"
 # starts), the package's `__init__.py` and `generate.py` (an old import path) are the facade above
 # every layer but `cli`; `resources` holds data files only.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "records", "options", "resources"),
+    ("errors", "records", "options", "resources", "progress_display"),
     ("io",),
     ("prompts",),
     ("data",),

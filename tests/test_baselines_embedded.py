@@ -1,7 +1,9 @@
 """The baselines on the real embedded model: in-process through llama-cpp-python, and behind
 llama-cpp-python's OpenAI-compatible server on loopback. Short prompts and answers keep it cheap;
-what is checked is that every prompt ends once, as a pair or a failure with a reason, and that
-RLAIF gets the verdict's probability from both (both return log-probabilities)."""
+what is checked is that every prompt ends once, as a pair or a failure with a reason, that each
+method makes pairs, and that RLAIF gets the verdict's probability from both (both return
+log-probabilities). West-of-N scores with a reward model (the paper's setting): SmolLM2-135M as its
+own scorer gives no readable score on these prompts (measured: "fewer than 2 responses scored")."""
 
 from __future__ import annotations
 
@@ -45,14 +47,32 @@ def check_rlaif(summary: RunSummary, pairs: list[dict], failures: list[dict]) ->
     assert all(f["stage"].startswith(("judge", "sample")) for f in failures)
 
 
-def options(method: str) -> dict[str, object]:
-    """RLAIF keeps disagreements, so a pair needs only readable verdicts; West-of-N compares two samples."""
-    return {"rlaif": {"keep_disagreements": True}, "west-of-n": {"n": 2}}.get(method, {})
+@pytest.fixture(scope="module")
+def scorer(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A small embed-linear reward model that prefers answers naming what the question asks."""
+    from rmboost.records import Pair
+    from rmboost.rm.train import train_reward_model
+
+    facts = [("When was the album released?", "It was released on 31 August 2018.", "I like albums."),
+             ("What is the capital?", "The capital is Paris.", "Cities are big."),
+             ("Who wrote the song?", "The song was written by Troye Sivan.", "Songs are nice."),
+             ("Where is the tower?", "The tower stands in Paris, France.", "Towers are tall.")]
+    pairs = [Pair(id=str(i), prompt=q, chosen=good, rejected=bad, method="toy")
+             for i, (q, good, bad) in enumerate(facts)]
+    folder = tmp_path_factory.mktemp("scorer") / "rm"
+    train_reward_model(pairs, "embed-linear", 0, epochs=20).save(folder)
+    return str(folder)
+
+
+def options(method: str, scorer: str) -> dict[str, object]:
+    """RLAIF keeps disagreements, so a pair needs only readable verdicts; West-of-N compares two
+    samples with a reward model."""
+    return {"rlaif": {"keep_disagreements": True}, "west-of-n": {"n": 2, "scorer": scorer}}.get(method, {})
 
 
 @pytest.mark.parametrize("method", ["rlaif", "west-of-n", "rlcd"])
-def test_each_baseline_runs_in_process(method: str, tmp_path: Path) -> None:
-    summary, pairs, failures = run(tmp_path, method, "llamacpp", **options(method))
+def test_each_baseline_runs_in_process(method: str, tmp_path: Path, scorer: str) -> None:
+    summary, pairs, failures = run(tmp_path, method, "llamacpp", **options(method, scorer))
     assert summary.calls_sent > 0 and summary.completion_tokens > 0
     if method == "rlaif":
         check_rlaif(summary, pairs, failures)
@@ -60,9 +80,9 @@ def test_each_baseline_runs_in_process(method: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("method", ["rlaif", "west-of-n", "rlcd"])
 def test_each_baseline_runs_against_an_openai_compatible_server(
-    method: str, tmp_path: Path, server_url: str  # noqa: F811
+    method: str, tmp_path: Path, server_url: str, scorer: str  # noqa: F811
 ) -> None:
-    summary, pairs, failures = run(tmp_path, method, "openai", base_url=server_url, **options(method))
+    summary, pairs, failures = run(tmp_path, method, "openai", base_url=server_url, **options(method, scorer))
     assert summary.calls_sent > 0
     if method == "rlaif":
         check_rlaif(summary, pairs, failures)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rmboost.data.formats import load_pairs
-from rmboost.data.hh import load_hh, split_transcript
+from rmboost.data.hh import DIVERGED, load_hh, split_transcript
 from rmboost.data.rewardbench import load_rewardbench
 from rmboost.data.trl_pairs import load_trl_pairs
 from rmboost.errors import InputError
@@ -25,14 +25,35 @@ def test_hh_splits_transcripts_into_prompt_and_final_reply():
     assert [m["role"] for m in multi.prompt] == ["user", "assistant", "user"]
     assert multi.chosen == "An apple." and multi.rejected == "A chair."
     assert single.to_dict()["chosen"] == [{"role": "assistant", "content": "4."}]
-    assert counter.skipped == 2  # different histories; broken JSON
+    assert counter.skipped == 1  # broken JSON
+    assert counter.left_out == {DIVERGED: 1}  # different histories: left out, not an error
 
 
-def test_hh_malformed_row_names_line_and_field():
+def test_hh_rows_whose_transcripts_diverge_are_left_out_and_counted_even_without_skip():
+    counter = SkipCounter()  # on_error raise: a diverged row is no error
     with pytest.raises(InputError) as e:
-        load_hh(FIX / "hh_small.jsonl")
-    assert (e.value.line, e.value.field) == (3, "rejected")
-    assert "hh_small.jsonl:3" in str(e.value)
+        load_hh(FIX / "hh_quirks.jsonl", counter)
+    assert (e.value.line, e.value.field) == (5, "rejected")  # really broken rows still stop the load
+    assert counter.left_out == {DIVERGED: 2}  # rows 3 (a turn missing) and 4 (two turns merged)
+    counter = SkipCounter("skip")
+    clean, spaced = load_hh(FIX / "hh_quirks.jsonl", counter)
+    assert clean.chosen == "4." and counter.skipped == 2 and counter.left_out == {DIVERGED: 2}
+    # Earlier turns that differ only in spacing are the same conversation: chosen's turns are the prompt.
+    assert spaced.prompt == [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"},
+                             {"role": "user", "content": "Name a fruit."}]
+    assert (spaced.chosen, spaced.rejected) == ("An apple.", "A chair.")
+
+
+def test_eval_reports_the_rows_it_left_out(tmp_path, capsys):
+    from rmboost.cli import main
+    from rmboost.rm.train import train_reward_model
+
+    pairs = load_hh(FIX / "hh_quirks.jsonl", SkipCounter("skip"))
+    train_reward_model(pairs * 4, "embed-linear", 0, epochs=1).save(tmp_path / "rm")
+    assert main(["eval", "--rm", str(tmp_path / "rm"), "--data", str(FIX / "hh_quirks.jsonl"), "--format", "hh",
+                 "--on-error", "skip", "--n-boot", "10"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 2 malformed rows" in err and f"left out 2 rows: {DIVERGED}" in err
 
 
 def test_hh_rejects_text_before_first_turn():

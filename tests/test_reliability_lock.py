@@ -43,7 +43,7 @@ def test_second_run_is_refused_while_the_first_lives_and_a_killed_run_blocks_nob
             second = subprocess.run(cli(other, inp, out), env=env, capture_output=True, text=True, timeout=60)
         assert other.requests == 0
         assert first.poll() is None  # the first run was alive throughout
-        assert second.returncode == 2 and second.stdout == ""
+        assert second.returncode == 5 and second.stdout == ""  # exit code 5: output locked
         assert "another rmboost run is writing this output" in second.stderr
         assert "Traceback" not in second.stderr
         assert not (tmp_path / "pairs.summary.json").exists()  # the refused run wrote nothing

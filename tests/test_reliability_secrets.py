@@ -55,7 +55,7 @@ def test_a_marked_key_is_written_nowhere(tmp_path: Path, caplog: pytest.LogCaptu
 
         stopped = cli("pairs.jsonl")  # the server keeps failing: an early stop, whose message quotes it
         assert (
-            stopped.returncode == 2 and "stopped early" in stopped.stderr and "[redacted]" in stopped.stderr
+            stopped.returncode == 4 and "stopped early" in stopped.stderr and "[redacted]" in stopped.stderr
         )
         server.plan = FaultPlan.uniform(0.3, echo_auth=True, hang=0.5)
         assert cli("pairs.jsonl", "--backend-arg", "timeout=0.3").returncode == 0

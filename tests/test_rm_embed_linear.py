@@ -55,13 +55,34 @@ def test_cli_train_mixes_files_and_eval_prints_json(tmp_path, capsys):
     write_rows(tmp_path / "test.jsonl", [p.to_dict() for p in test])
     out = tmp_path / "rm"
     argv = ["train", "--data", str(tmp_path / "a.jsonl"), "--data", str(tmp_path / "b.parquet")]
-    assert run_cli([*argv, "--rm", "embed-linear", "--output", str(out), "--epochs", "40"]) == 0
-    assert "trained embed-linear on 28 pairs" in capsys.readouterr().err
+    assert run_cli([*argv, "--rm", "embed-linear", "--output", str(out), "--epochs", "40",
+                    "--validation-fraction", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "trained embed-linear on 28 pairs" in err
+    assert err.count("loss") == 40 and "validation accuracy" not in err  # one line per epoch, none held out
     assert run_cli(["eval", "--rm", str(out), "--data", str(tmp_path / "test.jsonl"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["n"] == len(test) and report["accuracy"] >= 0.8
     assert report["ci_low"] <= report["accuracy"] <= report["ci_high"]
     assert report["baselines"]["first"] is None and "longer" in report["baselines"]
+    assert report["baselines"]["longer"]["accuracy"] == 0.5  # length does not give the toy task away
+    assert "overlap" in report["baselines"]
+
+
+def test_cli_shows_validation_and_defaults_to_the_best_kind():
+    from rmboost.rm.train import DEFAULT_KIND
+
+    assert train_cli.TrainConfig.__dataclass_fields__["rm"].default == DEFAULT_KIND == "maxsim"
+    lines: list[str] = []
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stderr(buffer):
+        train_cli.show_progress(10, 40, 0.6931, 0.625)
+        train_cli.show_progress(20, 40, 0.5, None)
+    lines = buffer.getvalue().splitlines()
+    assert lines == ["step 10/40  loss 0.6931  validation accuracy 0.625", "step 20/40  loss 0.5000"]
 
 
 def test_unknown_setting_is_a_user_error():

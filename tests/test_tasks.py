@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from rmboost.errors import UsageError, UserError
 from rmboost.prompts.tasks import BUILTIN_TASKS, load_task
 
 
@@ -45,10 +46,10 @@ def test_aspects_file_replaces_the_aspects_only(tmp_path: Path) -> None:
 def test_bad_aspects_file_is_a_clear_error(tmp_path: Path) -> None:
     f = tmp_path / "aspects.yaml"
     f.write_text("aspects:\n  - title: brevity\n")
-    with pytest.raises(ValueError, match="aspects.yaml"):
+    with pytest.raises(UserError, match=r"aspects.yaml: field 'aspects\[0\]'"):
         load_task("qa", f)
 
 
 def test_unknown_task() -> None:
-    with pytest.raises(ValueError, match="unknown task"):
+    with pytest.raises(UsageError, match="unknown task"):
         load_task("poetry")

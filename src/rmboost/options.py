@@ -15,7 +15,9 @@ T = TypeVar("T")
 
 
 def option(default: Any, help: str, **meta: Any) -> Any:
-    """A dataclass field with CLI metadata: `help`, and optionally `choices` and `required`."""
+    """A dataclass field with CLI metadata: `help`, and optionally `choices` and `required`, and
+    what the option applies to, for the commands that refuse an option that would be ignored:
+    `methods` (e.g. `("rmboost",)`) and `engines` (e.g. `("ray",)`)."""
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata={"help": help, **meta})
     return field(default=default, metadata={"help": help, **meta})

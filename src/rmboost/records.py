@@ -27,6 +27,8 @@ class PromptRecord:
     id: str
     context: str | None = None
     task: str | None = None
+    # A response the user already has (e.g. an SFT output): RMBoost rewrites it instead of making y1.
+    response: str | None = None
     source: str = ""
     line: int = 0
 

@@ -28,13 +28,17 @@ class ChatRequest:
     seed: int | None = None
     stop: tuple[str, ...] = ()
     logprobs: int | None = None
+    # The answer must be these tags in order, each holding free text (`<response>...</response>`): a
+    # backend that can constrain output (Capabilities.grammar) enforces it; others are not asked.
+    tags: tuple[str, ...] = ()
     stage: str = ""
 
     @staticmethod
     def of(messages: Sequence[Message], **params: Any) -> ChatRequest:
         frozen = tuple(tuple(sorted((str(k), str(v)) for k, v in m.items())) for m in messages)
-        if "stop" in params and params["stop"] is not None:
-            params["stop"] = tuple(params["stop"])
+        for key in ("stop", "tags"):
+            if params.get(key) is not None:
+                params[key] = tuple(params[key])
         return ChatRequest(messages=frozen, **params)
 
     @property
@@ -50,6 +54,8 @@ class ChatRequest:
             "seed": self.seed,
             "stop": list(self.stop),
             "logprobs": self.logprobs,
+            # Only when set, so that requests without tags keep the cache keys they always had.
+            **({"tags": list(self.tags)} if self.tags else {}),
         }
 
 
@@ -85,7 +91,7 @@ class Capabilities:
 
     logprobs: bool = False  # returns top-k token log-probabilities when a request asks for them
     stop: bool = True  # ends an answer at a request's stop strings
-    grammar: bool = False  # can constrain an answer to a pattern (`ChatRequest.pattern`)
+    grammar: bool = False  # can constrain an answer to a tag layout (`ChatRequest.tags`)
     prefix_cache: bool = False  # reuses the work of a prompt prefix an earlier request shared
     in_process: bool = False  # loads the model into this process (a Ray worker keeps it in an actor)
     gpu: bool = False  # needs a GPU per worker
@@ -104,6 +110,10 @@ class Backend(ABC):
     max_parallel: int = 64
     # Context window in tokens, when known: lets the engine reject an over-long prompt up front.
     context_length: int | None = None
+    # The options (`--backend-arg` keys) that change what the backend answers, and so what a pair
+    # holds: they go into an output's settings fingerprint, the others (threads, timeouts, batch
+    # sizes) do not. None: every option may (vLLM hands any option to its engine).
+    output_options: frozenset[str] | None = frozenset({"model"})
 
     @abstractmethod
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:

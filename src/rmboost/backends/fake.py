@@ -109,6 +109,9 @@ class FakeBackend(Backend):
                 text = self._replies.popleft()
             else:
                 text = self._responder(request)
+            # As a real backend does: the answer ends before the first stop string, which is dropped.
+            cuts = [i for i in (text.find(s) for s in request.stop) if i >= 0]
+            text = text[: min(cuts)] if cuts else text
             out.append(
                 Completion(
                     text=text,

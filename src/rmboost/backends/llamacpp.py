@@ -10,7 +10,8 @@ runs in the decoder's own thread. `rmboost generate` sets `n_seq` to `--concurre
 `--backend-arg n_seq=N` says otherwise: requests beyond `n_seq` wait for a free sequence; each
 sequence costs `n_ctx` tokens of KV.
 
-Left out: grammars, streaming, and the old one-call-at-a-time path (`n_seq=1` is single-stream).
+A request's tag layout (`ChatRequest.tags`) is enforced with a llama.cpp grammar. Left out:
+streaming, and the old one-call-at-a-time path (`n_seq=1` is single-stream).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def packaged_gguf(package: str = DEFAULT_PACKAGE) -> Path:
 
 class LlamaCppBackend(Backend):
     name = "llamacpp"
-    capabilities = Capabilities(logprobs=True, prefix_cache=True, in_process=True, concurrency_option="n_seq")
+    capabilities = Capabilities(logprobs=True, grammar=True, prefix_cache=True, in_process=True,
+                                concurrency_option="n_seq")
 
     def __init__(
         self,
@@ -124,6 +126,7 @@ class LlamaCppBackend(Backend):
             seed=request.seed,
             stop=(*request.stop, *template_stop),
             logprobs=request.logprobs,
+            tags=request.tags,
         )
         try:
             future = self._load().submit(tokens, sampling)

@@ -14,7 +14,8 @@ Sampling is per request (its own llama.cpp sampler chain seeded with the request
 decoding (temperature 0) gives the single-stream tokens except where float rounding of a batched
 matmul flips a near-tie; seeded sampling is reproducible for a given batch composition only, since
 which requests share a step changes the logits in the last bits. Left out: chat templates (the
-backend formats prompts), grammars, sharing one prefix between concurrent sequences.
+backend formats prompts) and sharing one prefix between concurrent sequences. A request may carry
+a tag layout, which its sampler chain enforces with a llama.cpp grammar (`llamacpp_jobs.tags_grammar`).
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class BatchDecoder:
             job.reused = n_keep
             self.prompt_tokens += len(job.tokens)
             self.reused_tokens += n_keep
-            job.sampler = make_sampler(self._ll, job.sampling)
+            job.sampler = make_sampler(self._ll, job.sampling, self._vocab)
             slot.job = job
 
     def _step(self) -> None:

@@ -24,6 +24,7 @@ class Sampling:
     seed: int | None = None
     stop: tuple[str, ...] = ()
     logprobs: int | None = None
+    tags: tuple[str, ...] = ()  # constrain the answer to these tags in order (a GBNF grammar)
 
 
 @dataclass(slots=True)
@@ -74,10 +75,19 @@ def common_prefix(a: list[int], b: list[int]) -> int:
     return lo
 
 
-def make_sampler(ll: Any, s: Sampling) -> Any:
-    """A llama.cpp sampler chain for one request: greedy at temperature 0, else top-k, top-p,
-    min-p and temperature, seeded with the request's seed."""
+def tags_grammar(tags: tuple[str, ...]) -> str:
+    """A GBNF grammar for an answer that is `tags` in order, each holding text without `<`, with
+    whitespace between them: `<response>...</response>`."""
+    body = ' ws '.join(f'"<{t}>" text "</{t}>"' for t in tags)
+    return f'root ::= ws {body}\ntext ::= [^<]*\nws ::= [ \\t\\n]*\n'
+
+
+def make_sampler(ll: Any, s: Sampling, vocab: Any = None) -> Any:
+    """A llama.cpp sampler chain for one request: the tags' grammar first when asked, then greedy
+    at temperature 0, else top-k, top-p, min-p and temperature, seeded with the request's seed."""
     chain = ll.llama_sampler_chain_init(ll.llama_sampler_chain_default_params())
+    if s.tags:
+        ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_grammar(vocab, tags_grammar(s.tags).encode(), b"root"))
     if s.temperature <= 0:
         ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_greedy())
         return chain

@@ -4,6 +4,9 @@
 Retries are done here, not by the client (its own are switched off), so that the policy is one we
 can test: exponential backoff with full jitter, at least the server's Retry-After on 429/503,
 retry on 408/409/429/5xx, dropped connections, timeouts, malformed bodies and empty `choices`.
+`extra_body` (a JSON object) adds server-specific fields to every request (llama.cpp server's
+`repeat_penalty`, ...); `guided=true` says the server takes vLLM's `guided_regex`, which then
+holds an answer to the request's tag layout (`ChatRequest.tags`).
 The API key comes from the `api_key` argument or OPENAI_API_KEY and is never part of
 `describe()`, so it never reaches the cache, the pair metadata or a summary.
 """
@@ -13,16 +16,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import json
 import os
 import random
 import ssl
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from rmboost.backends.base import Backend, BackendError, Capabilities, ChatRequest, Completion
-from rmboost.errors import UserError
+from rmboost.errors import UsageError
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -91,6 +96,8 @@ class OpenAIBackend(Backend):
         backoff_max: float | str = 30.0,
         max_parallel: int | str = 64,
         clients: int | str = 8,
+        extra_body: str | dict[str, Any] | None = None,
+        guided: bool | str = False,
     ) -> None:
         import openai
 
@@ -107,9 +114,16 @@ class OpenAIBackend(Backend):
         # Requests go round-robin over several clients, each with its own httpx pool: httpx scans
         # every idle connection of a pool on each request, and at concurrency 64 that scan took ~23%
         # of the client's CPU with one pool (docs/PERFORMANCE.md, section 1).
+        # Server-specific sampling fields sent with every request, e.g. {"repeat_penalty": 1.0} for
+        # llama.cpp's server, whose default of 1.1 differs from the in-process backend.
+        self.extra_body = parse_extra_body(extra_body)
+        # A vLLM-compatible server constrains an answer to a request's tag layout with `guided_regex`;
+        # others reject the field, so it is sent only when asked for.
+        if str(guided).lower() in ("1", "true", "yes"):
+            self.capabilities = replace(type(self).capabilities, grammar=True)
         n_clients = int(clients)
         if n_clients < 1:
-            raise UserError(f"--backend-arg clients={clients}: must be at least 1")
+            raise UsageError(f"--backend-arg clients={clients}: must be at least 1")
         # One TLS context for all of them: building one loads the CA bundle, and 8 of them showed in
         # the CLI's start-up (`benchmarks/bench_orchestration.py --cli-only` prints the build time).
         tls = _tls_context()
@@ -191,6 +205,11 @@ class OpenAIBackend(Backend):
         if request.logprobs:
             kwargs["logprobs"] = True
             kwargs["top_logprobs"] = request.logprobs
+        extra = dict(self.extra_body)
+        if request.tags and self.capabilities.grammar:
+            extra["guided_regex"] = tags_regex(request.tags)
+        if extra:
+            kwargs["extra_body"] = extra
         client = self.clients[self._next_client]
         self._next_client = (self._next_client + 1) % len(self.clients)
         try:
@@ -229,6 +248,24 @@ class OpenAIBackend(Backend):
 
     async def aclose(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clients))
+
+
+def tags_regex(tags: tuple[str, ...]) -> str:
+    """The regex of an answer that is `tags` in order, each holding text without `<`."""
+    return r"\s*" + r"\s*".join(f"<{t}>[^<]*</{t}>" for t in tags)
+
+
+def parse_extra_body(value: str | dict[str, Any] | None) -> dict[str, Any]:
+    """`--backend-arg extra_body='{"repeat_penalty": 1.0}'`: a JSON object, or a mapping from Python."""
+    if value is None or isinstance(value, dict):
+        return dict(value or {})
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"--backend-arg extra_body: not JSON ({e})") from e
+    if not isinstance(parsed, dict):
+        raise UsageError("--backend-arg extra_body: must be a JSON object")
+    return parsed
 
 
 def _tls_context() -> ssl.SSLContext:

@@ -62,6 +62,7 @@ class VLLMBackend(Backend):
     name = "vllm"
     capabilities = Capabilities(logprobs=True, in_process=True, gpu=True)
     max_parallel = 256
+    output_options = None  # any option goes to vLLM's engine, and dtype or quantization change answers
 
     def __init__(self, model: str = "HuggingFaceTB/SmolLM2-135M-Instruct", **options: Any) -> None:
         self._vllm = import_vllm()

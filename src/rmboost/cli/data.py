@@ -1,8 +1,9 @@
 """`rmboost data ...`: turn public human-labelled data sets into rmboost's files.
 
-`data qa-feedback FILE --split {train,test,all} --as {prompts,pairs} --output OUT [--format parquet]`
-writes QA-Feedback questions as prompt records (for generation) or its human comparisons as TRL
-pairs (for training and evaluation), with the same question-level split either way.
+`data qa-feedback FILE --split {train,test,all} --as {prompts,pairs,corrections} --output OUT [--format parquet]`
+writes QA-Feedback questions as prompt records (for generation), its human comparisons as TRL
+pairs (for training and evaluation), or its human corrections as known-good pairs (corrected
+text over `prediction 1`, see `data/qa_corrections.py`), with the same question-level split.
 """
 
 from __future__ import annotations
@@ -22,18 +23,29 @@ class QAFeedbackConfig:
                         choices=["train", "test", "all"])
     as_: str = field(default="prompts", metadata={"cli": False})
     format: str = option("jsonl", "output file format", choices=["jsonl", "parquet"])
+    with_response: int | None = option(None, "with --as prompts: give each prompt prediction N (1-4) as its "
+                                       "`response`, which RMBoost rewrites instead of making y1")
     on_error: str = on_error_option("question")
 
 
 def _qa_feedback(args: argparse.Namespace) -> int:
+    from rmboost.data.qa_corrections import export_corrections
     from rmboost.data.qa_feedback import export
+    from rmboost.errors import UsageError
     from rmboost.io.rows import SkipCounter
 
     cfg = from_args(QAFeedbackConfig, args)
     counter = SkipCounter(on_error=cfg.on_error)  # type: ignore[arg-type]
-    n = export(cfg.file, cfg.output, cfg.split, cfg.as_, cfg.format, counter)  # type: ignore[arg-type]
+    if cfg.with_response is not None and cfg.as_ != "prompts":
+        raise UsageError("--with-response applies to --as prompts only")
+    if cfg.as_ == "corrections":
+        n = export_corrections(cfg.file, cfg.output, cfg.split, cfg.format, counter)  # type: ignore[arg-type]
+    else:
+        n = export(cfg.file, cfg.output, cfg.split, cfg.as_, cfg.format, counter,  # type: ignore[arg-type]
+                   cfg.with_response)
     skipped = f", skipped {counter.skipped} malformed" if counter.skipped else ""
-    print(f"wrote {n} {cfg.as_} to {cfg.output}{skipped}", file=sys.stderr)
+    left = "".join(f", left out {k} questions: {reason}" for reason, k in counter.left_out.items())
+    print(f"wrote {n} {cfg.as_} to {cfg.output}{left}{skipped}", file=sys.stderr)
     return 0
 
 
@@ -45,9 +57,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     qa.add_argument(
         "--as",
         dest="as_",
-        choices=["prompts", "pairs"],
+        choices=["prompts", "pairs", "corrections"],
         default="prompts",
-        help="prompt records {id, prompt, context, task} or human-labelled TRL pairs (default: prompts)",
+        help="prompt records {id, prompt, context, task}, human-labelled TRL pairs, or the human "
+        "corrections as pairs (corrected text chosen over prediction 1; default: prompts)",
     )
     add_dataclass_args(qa, QAFeedbackConfig)
     qa.set_defaults(func=_qa_feedback)

@@ -40,6 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     report = evaluate(RewardModel.load(cfg.rm), pairs, cfg.n_boot, cfg.seed)
     if counter.skipped:
         print(f"skipped {counter.skipped} malformed rows", file=sys.stderr)
+    print("".join(f"left out {n} rows: {reason}\n" for reason, n in counter.left_out.items()), end="", file=sys.stderr)
     print(json.dumps(report.to_dict(), indent=2) if cfg.json else format_table(report))
     return 0
 

@@ -10,9 +10,11 @@ from rmboost.experiment.run import run_experiment
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "experiment",
-        help="run the method x reward-model comparison on QA-Feedback from a YAML config",
-        description="Generate pairs with each method, train each reward-model kind on Syn, Real and "
-        "Real+Syn, score them on human-labelled test pairs; write results.md/.json/.png.",
+        help="run the method x reward-model comparison on human-labelled data from a YAML config",
+        description="Generate pairs with each method from the training prompts of the config's data "
+        "(QA-Feedback, an HH-RLHF file or a TRL pair file), train each reward-model kind on Syn, Real and "
+        "Real+Syn (and the controls, on QA-Feedback), score them on the human-labelled test pairs; write "
+        "results.md/.json/.png.",
     )
     parser.add_argument("--config", required=True, help="experiment YAML (see configs/)")
     parser.add_argument("--output", default=None, help="output folder (default runs/<config name>)")

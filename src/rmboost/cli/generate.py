@@ -8,6 +8,7 @@ import sys
 from rmboost.api import generate
 from rmboost.generation.config import GenerateConfig
 from rmboost.options import add_dataclass_args, from_args
+from rmboost.report import report_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,5 +27,6 @@ def run(args: argparse.Namespace) -> int:
     config.progress = config.progress and not getattr(args, "quiet", False)
     summary = generate(config)
     print(summary.text(), file=sys.stderr)
+    print(f"report: {report_command(summary.output)}", file=sys.stderr)
     print(summary.output)
     return 0

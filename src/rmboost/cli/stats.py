@@ -7,6 +7,7 @@ import json
 
 from rmboost.experiment.diagnostics import compute_stats
 from rmboost.experiment.plots import plot_stats
+from rmboost.io.rows import require_rows
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    for path in args.pairs:  # before any work: an empty file is a mistake, not a set without pairs
+        require_rows(path, "pairs")
     results = [compute_stats(p, args.reference_rm, embeddings=args.embeddings) for p in args.pairs]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))

@@ -4,7 +4,8 @@ records and as human-labelled preference pairs.
 Each question has four predictions and six labels in the fixed order 1v2, 1v3, 1v4, 2v3, 2v4, 3v4
 (1 = first preferred, 2 = second, 0 = tie). Ties are dropped. The train/test split is by question and
 comes from a hash of the question text, so it is deterministic, disjoint, and independent of file
-order. The fine-grained `feedback` and the `gold` answer are not used here.
+order. The fine-grained `feedback` (the human corrections) is `qa_corrections.py`'s; the `gold`
+answer is not used.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from rmboost.errors import InputError
-from rmboost.io.rows import SkipCounter, read_rows
+from rmboost.errors import InputError, UsageError
+from rmboost.io.rows import SkipCounter, read_rows, require_rows
 from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair
 
@@ -59,7 +60,7 @@ def passages_text(passages: list[list[str]]) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _parse(row: Any, source: str, line: int) -> QAFeedbackQuestion:
+def parse_question(row: Any, source: str, line: int) -> QAFeedbackQuestion:
     if not isinstance(row, dict):
         raise InputError(source, line, None, "expected a JSON object")
     question = row.get("question")
@@ -94,11 +95,12 @@ def load_questions(
     """Read `dev_feedback.json` (a JSON list, or JSONL with one question a line), keeping `split`."""
     if split not in ("train", "test", "all"):
         raise ValueError(f"unknown split {split!r}")
+    require_rows(path, "questions")
     counter = counter or SkipCounter()
     out = []
     for line, row in read_rows(path, counter):
         try:
-            q = _parse(row, str(path), line)
+            q = parse_question(row, str(path), line)
         except InputError as e:
             counter.bad(e)
             continue
@@ -107,9 +109,13 @@ def load_questions(
     return out
 
 
-def prompt_records(questions: list[QAFeedbackQuestion]) -> list[dict[str, Any]]:
-    """Prompt records for generation: `{"id", "prompt": question, "context": passages, "task": "qa"}`."""
-    return [{"id": q.id, "prompt": q.question, "context": q.context, "task": "qa"} for q in questions]
+def prompt_records(questions: list[QAFeedbackQuestion], with_response: int | None = None) -> list[dict[str, Any]]:
+    """Prompt records for generation: `{"id", "prompt": question, "context": passages, "task": "qa"}`;
+    with `with_response=N`, also `"response"`: prediction N, for RMBoost to rewrite."""
+    if with_response is not None and not 1 <= with_response <= 4:
+        raise UsageError(f"--with-response must be 1, 2, 3 or 4 (a prediction's number), got {with_response}")
+    return [{"id": q.id, "prompt": q.question, "context": q.context, "task": "qa",
+             **({"response": q.predictions[with_response - 1]} if with_response else {})} for q in questions]
 
 
 def pairs(questions: list[QAFeedbackQuestion]) -> list[Pair]:
@@ -145,11 +151,15 @@ def export(
     as_: Literal["prompts", "pairs"] = "prompts",
     fmt: str | None = None,
     counter: SkipCounter | None = None,
+    with_response: int | None = None,
 ) -> int:
     """Write the questions of `split` as prompt records or as TRL pairs (JSONL, or Parquet with
-    `fmt="parquet"`); return the number of rows written."""
+    `fmt="parquet"`); return the number of rows written. The corrections' pairs are
+    `qa_corrections.export_corrections`."""
     from rmboost.io.rows import write_rows
 
+    if with_response is not None and as_ != "prompts":
+        raise UsageError("--with-response applies to --as prompts only")
     questions = load_questions(path, split, counter)
-    rows = prompt_records(questions) if as_ == "prompts" else [p.to_dict() for p in pairs(questions)]
+    rows = prompt_records(questions, with_response) if as_ == "prompts" else [p.to_dict() for p in pairs(questions)]
     return write_rows(output, rows, fmt)

@@ -1,7 +1,8 @@
-"""The experiment's YAML config: which prompts, methods (and variants), reward-model kinds, seeds.
+"""The experiment's YAML config: which data, methods (and variants), reward-model kinds, seeds.
 
-`load_config` checks every field, and every method's generate options, before anything runs, and
-names the file and field it refuses. Running the experiment is `experiment.py`'s job.
+`load_config` checks every field, every method's generate options, and that the data files exist,
+before anything runs, and names the file and field it refuses. Running the experiment is `run.py`'s
+job; reading the data is `dataset.py`'s.
 """
 
 from __future__ import annotations
@@ -13,7 +14,40 @@ from typing import Any
 import yaml
 
 from rmboost.errors import UserError
-from rmboost.generation.config import GenerateConfig
+from rmboost.generation.config import METHOD_CHOICES, GenerateConfig
+
+DATA_FORMATS = ("qa-feedback", "hh", "trl")
+# The generation task when the config names none: the one each format's prompts are written for.
+DEFAULT_TASK = {"qa-feedback": "qa", "hh": "chat"}
+TASKS = ("qa", "chat", "summarization")
+CONTROL_SETS = ("oracle-rewrite", "oracle-rewrite-flipped")
+TRAIN_SETS = ("syn", "real", "real+syn")
+# What each top-level field must be, checked before any is used: (test, what the error says).
+_SHAPES: dict[str, tuple[Any, str]] = {
+    "name": (lambda v: isinstance(v, str) and v.strip(), "a non-empty string"),
+    "train_prompts": (lambda v: v is None or _count(v), "a whole number >= 1 or null"),
+    "test_pairs": (lambda v: v is None or _count(v), "a whole number >= 1 or null"),
+    "methods": (lambda v: isinstance(v, list), "a list of method names or mappings"),
+    "reward_models": (lambda v: isinstance(v, list) and v and all(isinstance(k, str) for k in v),
+                      "a non-empty list of reward-model kinds"),
+    "train_sets": (lambda v: isinstance(v, list) and v and all(k in TRAIN_SETS for k in v),
+                   f"a non-empty list of {', '.join(TRAIN_SETS)}"),
+    "generation": (lambda v: isinstance(v, dict), "a mapping of generate options"),
+    "rm_overrides": (lambda v: isinstance(v, dict) and all(isinstance(o, dict) for o in v.values()),
+                     "a mapping from reward-model kind to a mapping of options"),
+    "west_of_n_scorer": (lambda v: isinstance(v, str), "a string"),
+    "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "rm_seeds": (lambda v: _count(v), "a whole number >= 1"),
+    "bootstrap": (lambda v: _count(v), "a whole number >= 1"),
+    "stats": (lambda v: isinstance(v, bool), "true or false"),
+    "embeddings": (lambda v: isinstance(v, bool), "true or false"),
+    "controls": (lambda v: isinstance(v, bool), "true or false"),
+    "syn_size": (lambda v: v is None or v == "real" or _count(v), "a whole number >= 1 or 'real'"),
+}
+
+
+def _count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
 
 
 @dataclass
@@ -26,9 +60,20 @@ class Variant:
 
 
 @dataclass
+class DataConfig:
+    """The human-labelled data: Real pairs and prompts come from `path`, the test pairs from
+    `test_path`, or, without one, from the other side of a split by a hash of the prompt."""
+
+    format: str = "qa-feedback"
+    path: str = "../shared/data/qa_feedback/dev_feedback.json"
+    test_path: str | None = None
+    on_error: str = "raise"  # a malformed row: stop with its error, or skip and count it
+
+
+@dataclass
 class ExperimentConfig:
     name: str = "experiment"
-    data: str = "../shared/data/qa_feedback/dev_feedback.json"
+    data: DataConfig = field(default_factory=DataConfig)
     train_prompts: int | None = 40
     test_pairs: int | None = None
     methods: list[Variant] = field(default_factory=list)
@@ -45,22 +90,20 @@ class ExperimentConfig:
     bootstrap: int = 1000
     stats: bool = True
     embeddings: bool = True
+    # Known-good training sets (QA-Feedback's human corrections, and the same pairs flipped): does
+    # the yardstick see good data? Only data with corrections has them.
+    controls: bool = False
+    # Pairs per Syn set: a number, "real" (the Real set's size), or unset (the smallest Syn set).
+    syn_size: int | str | None = None
+
+    @property
+    def task(self) -> str:
+        return str(self.generation.get("task") or DEFAULT_TASK.get(self.data.format, "qa"))
 
 
-def load_config(path: str | Path) -> ExperimentConfig:
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise UserError(f"{p}: cannot read experiment config: {e}") from e
-    if not isinstance(raw, dict):
-        raise UserError(f"{p}: an experiment config must be a YAML mapping")
-    known = {f.name for f in fields(ExperimentConfig)}
-    unknown = set(raw) - known
-    if unknown:
-        raise UserError(f"{p}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
+def _methods(raw: list[Any], p: Path) -> list[Variant]:
     methods = []
-    for i, m in enumerate(raw.pop("methods", ["rmboost", "rlaif", "west-of-n", "rlcd"])):
+    for i, m in enumerate(raw):
         if isinstance(m, str):
             methods.append(Variant(name=m, method=m))
         elif isinstance(m, dict) and "method" in m:
@@ -68,12 +111,84 @@ def load_config(path: str | Path) -> ExperimentConfig:
             methods.append(Variant(name=str(m.pop("name", m["method"])), method=str(m.pop("method")), options=m))
         else:
             raise UserError(f"{p}: field 'methods[{i}]': a method name or a mapping with 'method'")
-    config = ExperimentConfig(**raw, methods=methods)
-    if not isinstance(config.rm_seeds, int) or config.rm_seeds < 1:
-        raise UserError(f"{p}: field 'rm_seeds' must be a whole number >= 1, got {config.rm_seeds!r}")
+    names = [v.name for v in methods]
+    clash = sorted({n for n in names if names.count(n) > 1 or n in CONTROL_SETS or n == "real"})
+    if clash:
+        raise UserError(f"{p}: field 'methods': names must be unique and not real or a control set: {clash}")
+    return methods
+
+
+def _data(raw: Any, p: Path) -> DataConfig:
+    if isinstance(raw, str):  # the old form: a QA-Feedback file
+        raw = {"path": raw}
+    if not isinstance(raw, dict):
+        raise UserError(f"{p}: field 'data' must be a file name or a mapping with format, path, test_path")
+    known = {f.name for f in fields(DataConfig)}
+    if set(raw) - known:
+        raise UserError(f"{p}: field 'data' has unknown key(s) {sorted(set(raw) - known)}; known: {sorted(known)}")
+    data = DataConfig(**{k: str(v) if v is not None else None for k, v in raw.items()})  # type: ignore[arg-type]
+    if data.format not in DATA_FORMATS:
+        raise UserError(f"{p}: field 'data.format': unknown format {data.format!r}; choose one of "
+                        f"{', '.join(DATA_FORMATS)}")
+    if data.on_error not in ("raise", "skip"):
+        raise UserError(f"{p}: field 'data.on_error' must be raise or skip, got {data.on_error!r}")
+    for name in ("path", "test_path"):
+        value = getattr(data, name)
+        if (name == "path" or value is not None) and not Path(str(value)).is_file():
+            raise UserError(f"{p}: field 'data.{name}': no such file {value}")
+    return data
+
+
+def _check_shapes(raw: dict[str, Any], p: Path) -> None:
+    for name, value in raw.items():
+        test, what = _SHAPES.get(name, (lambda v: True, ""))
+        if not test(value):
+            raise UserError(f"{p}: field '{name}' must be {what}, got {value!r}")
+
+
+def _check(config: ExperimentConfig, p: Path) -> None:
+    for v in config.methods:
+        if v.method not in METHOD_CHOICES:
+            raise UserError(f"{p}: field 'methods: {v.name}': unknown method {v.method!r}; choose one of "
+                            f"{', '.join(METHOD_CHOICES)}")
     gen_fields = {f.name for f in fields(GenerateConfig)}
-    for where, opts in [("generation", config.generation)] + [(f"methods: {v.name}", v.options) for v in methods]:
-        bad = set(opts) - gen_fields
+    for where, opts in [("generation", config.generation)] + [(f"methods: {v.name}", v.options)
+                                                              for v in config.methods]:
+        bad = set(opts) - gen_fields - ({"given_response"} if where != "generation" else set())
         if bad:
             raise UserError(f"{p}: field '{where}' has unknown generate option(s) {sorted(bad)}")
+    for v in config.methods:
+        given = v.options.get("given_response")
+        if given is None:
+            continue
+        if v.method != "rmboost" or config.data.format != "qa-feedback":
+            raise UserError(f"{p}: field 'methods: {v.name}.given_response': only rmboost on qa-feedback data "
+                            "rewrites the data set's own predictions")
+        if given not in (1, 2, 3, 4):
+            raise UserError(f"{p}: field 'methods: {v.name}.given_response' must be 1, 2, 3 or 4 (a prediction)")
+    if config.data.format == "trl" and "task" not in config.generation:
+        raise UserError(f"{p}: field 'generation.task': say which task a trl file's prompts are for "
+                        f"({', '.join(TASKS)})")
+    if config.task not in TASKS:
+        raise UserError(f"{p}: field 'generation.task': unknown task {config.task!r}; choose one of {', '.join(TASKS)}")
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError, yaml.YAMLError) as e:  # ValueError: not UTF-8
+        raise UserError(f"{p}: cannot read experiment config: {e}") from e
+    if not isinstance(raw, dict):
+        raise UserError(f"{p}: an experiment config must be a YAML mapping")
+    known = {f.name for f in fields(ExperimentConfig)}
+    unknown = set(raw) - known
+    if unknown:
+        raise UserError(f"{p}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
+    _check_shapes(raw, p)
+    methods = _methods(raw.pop("methods", ["rmboost", "rlaif", "west-of-n", "rlcd"]), p)
+    data = _data(raw.pop("data", {}), p)
+    config = ExperimentConfig(**raw, methods=methods, data=data)
+    _check(config, p)
     return config
+

@@ -42,7 +42,7 @@ def differences_markdown(rows: list[dict[str, Any]]) -> str:
     by = {(r["a"], r["b"], r["rm"]): r for r in rows}
     lines = ["", "## Paired differences", "",
              "Accuracy of A minus accuracy of B on the same test pairs, with a 95% bootstrap CI of the "
-             "difference (resampling questions). An interval without 0 is a difference this test set can see.",
+             "difference (resampling prompts). An interval without 0 is a difference this test set can see.",
              "", "| A - B | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
     for a, b in dict.fromkeys((r["a"], r["b"]) for r in rows):
         cells = [by.get((a, b, k)) for k in kinds]
@@ -63,4 +63,29 @@ def generation_markdown(rows: list[dict[str, Any]]) -> str:
                  f"{p['calls']:.2f}", f"{p['prompt_tokens']:.0f}", f"{p['completion_tokens']:.0f}",
                  f"{r['wall_seconds']:.0f}", extra]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def data_markdown(description: str, sizes: dict[str, Any]) -> str:
+    """The data set and its split sizes, and each Syn set's size and the prompts it took."""
+    lines = ["", f"Data: {description}."]
+    sets = sizes.get("sets", {})
+    if sets:
+        lines += ["", "Syn sets (pairs made, from how many prompts; pairs kept after the cut): " + ", ".join(
+            f"{k} {s['made']} from {s['prompts']} prompts, {s['kept']} kept" for k, s in sets.items()) + "."]
+    lines += [f"- {note}" for note in sizes.get("notes", [])]
+    return "\n".join(lines) + "\n"
+
+
+def controls_markdown(section: dict[str, Any]) -> str:
+    """The controls in words: does the yardstick tell the known-good pairs from their flipped copy?"""
+    if not section.get("rows"):
+        return f"\nControls: {section.get('note', 'not trained yet')}.\n"
+    lines = ["", "## Controls", "",
+             f"oracle-rewrite: {section['pairs']} human corrections of the training questions (corrected text "
+             "chosen over prediction 1); oracle-rewrite-flipped: the same pairs with chosen and rejected swapped. "
+             "If the yardstick works, the difference is clearly positive (its interval above 0).", ""]
+    for r in section["rows"]:
+        lines.append(f"- {r['rm']}: oracle-rewrite - oracle-rewrite-flipped = {r['difference']:+.3f} "
+                     f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]: {r['verdict']}.")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,10 @@ or failure as soon as it is done, skipping prompts a previous run finished, and 
 the backend keeps failing. One async core; `generation/run.py` wraps it for files.
 
 A record may come as `(index, record)`, carrying its position in a larger stream of which this is
-a shard (the Ray engine's case): RMBoost's balanced labels depend on that position.
+a shard (the Ray engine's case): RMBoost's balanced labels depend on that position. With
+`pairs_per_prompt` K a record becomes K work items, `<id>#<k>`, at label positions `index * K + k`,
+each resumed and failed on its own; a pair whose texts repeat another pair of the same prompt is a
+failure, not a second copy.
 
 Left out here: where records come from and go to (iterables and sinks are passed in), and retries
 of a single call (the backend's job). A run that stops early returns with `stopped_early` set; it
@@ -15,12 +18,13 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rmboost.errors import InputError
 from rmboost.generation.progress import Progress
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, WorkItem
+from rmboost.methods.checks import normalise
 from rmboost.records import Failure, Pair, PairFailure, PromptRecord, Usage
 
 PairSink = Callable[[Pair], None]
@@ -60,6 +64,9 @@ class EngineOptions:
     limit: int | None = None
     done_ids: set[str] = field(default_factory=set)
     on_error: str = "fail"
+    pairs_per_prompt: int = 1
+    # prompt id -> (chosen, rejected) texts of its pairs made before, so a rerun keeps them distinct
+    made_pairs: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
 
 class Engine:
@@ -77,6 +84,8 @@ class Engine:
         self.pending: set[asyncio.Task[None]] = set()
         self.seen: set[str] = set()
         self.last_backend_error = ""
+        # Records taken from the stream, and those of them still being made: the progress counts the rest.
+        self.taken = self.running = 0
 
     async def run(self, records: RecordStream) -> EngineStats:
         index = 0
@@ -92,9 +101,10 @@ class Engine:
                     break
                 position, rec = rec if isinstance(rec, tuple) else (index, rec)
                 index += 1
-                item = await self.admit(rec, position)
-                if item is not None:
+                self.taken = index
+                for item in await self.admit(rec, position):
                     await self.drain(self.options.concurrency - 1)
+                    self.running += 1
                     self.pending.add(asyncio.create_task(self.process(item)))
             await self.drain(0)
         finally:
@@ -102,21 +112,26 @@ class Engine:
             self.report(final=True)
         return self.stats
 
-    async def admit(self, rec: PromptRecord, position: int) -> WorkItem | None:
-        """The work item for `rec`, or None when it is a repeat, done before, or too long."""
+    async def admit(self, rec: PromptRecord, position: int) -> list[WorkItem]:
+        """The work items of `rec` not made before: one, or `pairs_per_prompt` with ids `<id>#<k>`
+        and consecutive label positions; none when it is a repeat or too long."""
         if rec.id in self.seen:
             self.stats.duplicate_ids += 1
-            return None
+            return []
         self.seen.add(rec.id)
-        if rec.id in self.options.done_ids:
-            self.stats.skipped_done += 1
-            return None
+        k_max = self.options.pairs_per_prompt
+        ids = [rec.id] if k_max == 1 else [f"{rec.id}#{k}" for k in range(k_max)]
+        todo = [(k, i) for k, i in enumerate(ids) if i not in self.options.done_ids]
+        self.stats.skipped_done += len(ids) - len(todo)
+        if not todo:
+            return []
         too_long = context_overflow(self.method, self.llm, rec)
         if too_long:
             await self.drain(0)
             self.input_error(too_long)
-            return None
-        return WorkItem(record=rec, index=position, seed=self.options.seed)
+            return []
+        return [WorkItem(record=rec if k_max == 1 else replace(rec, id=i), index=position * k_max + k,
+                         seed=self.options.seed) for k, i in todo]
 
     async def process(self, item: WorkItem) -> None:
         record = item.record
@@ -135,11 +150,29 @@ class Engine:
                     f"{len(self.budget.recent)} prompts failed at the backend "
                     f"(last: {self.last_backend_error}); rerun the same command to resume")
         else:
-            self.on_pair(pair)
-            self.stats.pairs += 1
+            if self.repeats_a_sibling(pair):
+                self.on_failure(Failure(id=record.id, stage="pair", reason="the same pair as another of this prompt",
+                                        method=self.method.name, source=record.source, line=record.line,
+                                        usage=item.usage))
+                self.stats.failures += 1
+            else:
+                self.on_pair(pair)
+                self.stats.pairs += 1
             self.budget.record(False)
         self.stats.usage.add(item.usage)
+        self.running -= 1
         self.report()
+
+    def repeats_a_sibling(self, pair: Pair) -> bool:
+        """With several pairs per prompt: whether another pair of the same prompt has the same texts."""
+        if self.options.pairs_per_prompt == 1:
+            return False
+        key = (normalise(pair.chosen), normalise(pair.rejected))
+        made = self.options.made_pairs.setdefault(pair.id.rsplit("#", 1)[0], set())
+        if key in made:
+            return True
+        made.add(key)
+        return False
 
     async def drain(self, until: int) -> None:
         while len(self.pending) > until:
@@ -168,8 +201,9 @@ class Engine:
     def report(self, final: bool = False) -> None:
         if self.progress is None:
             return
-        totals = self.llm.totals
-        self.progress.update(self.stats.pairs, self.stats.failures, totals.prompt_tokens + totals.completion_tokens)
+        totals, s = self.llm.totals, self.stats
+        self.progress.update(self.taken - self.running, s.skipped_done + s.duplicate_ids, s.pairs, s.failures,
+                             totals.prompt_tokens + totals.completion_tokens, self.llm.billed)
         if final:
             self.progress.close()
 

@@ -1,54 +1,62 @@
-"""Progress while a run goes on: a one-line bar on a terminal, plain log lines otherwise.
-Counts come from the engine; this module only formats and throttles them."""
+"""Progress of a generation run: prompts done of the total (the input's valid rows, counted before
+the run starts, up to --limit), pairs, failures, tokens per second and, given prices, the money spent
+and the projected total. Shown by `progress_display.ProgressDisplay` (a tqdm bar on a terminal, a
+line every --progress-every seconds on stderr otherwise, nothing with --quiet).
+
+Left out: the counting itself (the engine passes its counts in) and the prices (`cost.py`).
+"""
 
 from __future__ import annotations
 
-import sys
 import time
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
+
+from rmboost.generation.cost import Prices, projected_total
+from rmboost.io.prompts import read_prompts
+from rmboost.progress_display import ProgressDisplay
+from rmboost.records import PromptRecord, Usage
+
+
+def count_prompts(path: str | Path, limit: int | None = None) -> int:
+    """The valid prompt rows of `path`, up to `limit`: the total a run will go through. One pass
+    that only parses; a missing file is the run's error to report, so it counts as 0 here."""
+    if not Path(path).is_file():
+        return 0
+    n = 0
+    for rec in read_prompts(path):
+        if limit is not None and n >= limit:
+            break
+        n += isinstance(rec, PromptRecord)
+    return n
 
 
 class Progress:
-    def __init__(self, total: int | None = None, stream: TextIO | None = None, every: float = 15.0,
-                 enabled: bool = True) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
+    def __init__(self, total: int | None = None, enabled: bool = True, every: float = 15.0,
+                 stream: TextIO | None = None, prices: Prices | None = None) -> None:
         self.total = total
-        self.every = every if not self.tty else 0.2  # log lines: one per `every` seconds
-        self.enabled = enabled
+        self.prices = prices
         self.start = time.monotonic()
-        self._last = 0.0
-        self.pairs = self.failures = self.tokens = 0
+        self.display = ProgressDisplay("generate", total, unit="prompt", enabled=enabled, every=every, stream=stream)
 
-    def update(self, pairs: int, failures: int, tokens: int, force: bool = False) -> None:
-        self.pairs, self.failures, self.tokens = pairs, failures, tokens
-        now = time.monotonic()
-        if not self.enabled or (not force and now - self._last < self.every):
-            return
-        self._last = now
-        line = self.line(now)
-        if self.tty:
-            self.stream.write("\r" + line.ljust(100))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+    def figures(self, done: int, skipped: int, pairs: int, failures: int, tokens: int,
+                billed: Usage | None) -> dict[str, Any]:
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        out: dict[str, Any] = {"pairs": pairs, "failures": failures, "tok/s": round(tokens / elapsed)}
+        if skipped:
+            out["done before"] = skipped
+        if self.prices is not None and billed is not None:
+            spent = self.prices.cost(billed.prompt_tokens, billed.completion_tokens)
+            out["cost"] = f"${spent:.4f}"
+            if self.total is not None:
+                projected = projected_total(spent, done - skipped, self.total - done)
+                out["projected"] = "?" if projected is None else f"${projected:.4f}"
+        return out
 
-    def line(self, now: float | None = None) -> str:
-        elapsed = max((now or time.monotonic()) - self.start, 1e-9)
-        done = self.pairs + self.failures
-        rate = done / elapsed
-        parts = [f"{self.pairs} pairs", f"{self.failures} failures", f"{rate:.2f} prompts/s",
-                 f"{self.tokens / elapsed:.0f} tok/s"]
-        if self.total:
-            frac = min(done / self.total, 1.0)
-            bar = "#" * int(frac * 20)
-            eta = (self.total - done) / rate if rate > 0 else float("inf")
-            eta_text = f"ETA {eta:.0f}s" if eta != float("inf") else "ETA ?"
-            parts.insert(0, f"[{bar:<20}] {done}/{self.total}")
-            parts.append(eta_text)
-        return " | ".join(parts)
+    def update(self, done: int, skipped: int, pairs: int, failures: int, tokens: int,
+               billed: Usage | None = None) -> None:
+        """`done` counts every prompt finished or skipped (done before, repeated id), of `total`."""
+        self.display.update(done, **self.figures(done, skipped, pairs, failures, tokens, billed))
 
     def close(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.display.close()

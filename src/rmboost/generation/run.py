@@ -1,9 +1,11 @@
 """One generation run into one output: the part of `rmboost generate` that the local run is and
 that each shard of the Ray engine repeats.
 
-`write_pairs` takes the writer lock, repairs a torn tail, reads which ids a previous run finished,
-drops transient failures so they are tried again, runs the engine with a backend, the request
-cache and a method built from a `GenerateConfig`, and writes the run summary, which it returns.
+`write_pairs` takes the writer lock, repairs a torn tail, starts the backend, refuses an output made
+with other settings (`settings.py`), reads which ids a previous run finished, drops transient
+failures so they are tried again, runs the engine with the backend, the request cache and a method
+built from a `GenerateConfig` (which first refuses options that do not apply), and writes the run
+summary, with its cost when prices are given, which it returns.
 A run that stopped early returns too, with `stopped_early` set; raising is the caller's choice
 (`rmboost.api`). Choosing between the local and the Ray run is `rmboost.api`'s job, not this one's.
 """
@@ -19,8 +21,10 @@ from typing import Any
 from rmboost.backends import Backend, BackendError, backend_class, create_backend
 from rmboost.errors import InputError, UsageError, UserError
 from rmboost.generation.config import GenerateConfig
-from rmboost.generation.engine import run_method
-from rmboost.generation.progress import Progress
+from rmboost.generation.cost import Prices, projected_total, resolve_prices
+from rmboost.generation.engine import EngineStats, run_method
+from rmboost.generation.progress import Progress, count_prompts
+from rmboost.generation.settings import check_applicable, row_files, row_settings, settle_settings
 from rmboost.generation.summary import RunSummary
 from rmboost.io.output import (
     WriterLock,
@@ -31,12 +35,13 @@ from rmboost.io.output import (
     read_output_rows,
 )
 from rmboost.io.prompts import read_prompts
-from rmboost.io.rows import JsonlAppender, repair_torn_tail
+from rmboost.io.rows import JsonlAppender, repair_torn_tail, require_rows
 from rmboost.llm import LLM
 from rmboost.llm.cache import RequestCache, default_cache_dir
 from rmboost.methods import Method, SamplingConfig, create_method
+from rmboost.methods.checks import normalise
 from rmboost.prompts.tasks import load_task
-from rmboost.records import PromptRecord
+from rmboost.records import PromptRecord, Usage
 
 
 def parse_backend_args(items: list[str]) -> dict[str, str]:
@@ -67,6 +72,10 @@ def build_backend(config: GenerateConfig) -> Backend:
 
 
 def build_method(config: GenerateConfig) -> Method:
+    check_applicable(config)
+    for name in ("attempts", "pairs_per_prompt"):
+        if getattr(config, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config, name)}")
     return create_method(
         config.method,
         task=load_task(config.task, config.aspects),
@@ -80,7 +89,21 @@ def build_method(config: GenerateConfig) -> Method:
         keep_disagreements=config.keep_disagreements,
         judge_decision=config.judge_decision,
         seed=config.seed,
+        attempts=config.attempts,
     )
+
+
+async def start_backend(config: GenerateConfig, backend: Backend, paths: dict[str, Path]) -> tuple[str, Prices | None]:
+    """Start the backend, then settle the output's settings (the model it serves is one of them) and
+    the prices (a price table is looked up by that model). Returns the settings' fingerprint."""
+    try:
+        await backend.start()
+    except BackendError as e:
+        raise UserError(f"backend {backend.name} is not ready: {e}") from e
+    settings = row_settings(config, parse_backend_args(config.backend_arg), backend.model)
+    settings_hash = settle_settings(paths["settings"], paths["output"], paths["journal"], settings, row_files(config),
+                                    config.append)
+    return settings_hash, resolve_prices(config.price_in, config.price_out, config.prices, backend.model)
 
 
 async def write_pairs(
@@ -91,52 +114,85 @@ async def write_pairs(
     cache_path: Path | None,
     backend: Backend | None = None,
     close_backend: bool = True,
+    total: int | None = None,
 ) -> RunSummary:
-    """Run `method` over `records` into the files `paths` names, under the writer lock."""
+    """Run `method` over `records` into the files `paths` names, under the writer lock. `total` is
+    how many records there are (for the progress and the projected cost), when known."""
     start = time.monotonic()
     with WriterLock(paths["lock"]):
         for p in (paths["journal"], paths["failures"]):
             repair_torn_tail(p)
-        drop_retryable_failures(paths["failures"])
-        done = finished_ids(paths["journal"], paths["failures"])
         backend = backend or build_backend(config)
+        cache = None
         try:
-            await backend.start()
-        except BackendError as e:
-            raise UserError(f"backend {backend.name} is not ready: {e}") from e
-        cache = RequestCache(cache_path) if cache_path is not None else None
-        llm = LLM(backend, cache, max_parallel=config.concurrency)
-        pairs_out, failures_out = JsonlAppender(paths["journal"]), JsonlAppender(paths["failures"])
-        try:
-            stats = await run_method(
-                method, llm, records,
-                on_pair=lambda pair: pairs_out.write(pair.to_dict()),
-                on_failure=lambda failure: failures_out.write(failure.to_dict()),
-                progress=Progress(total=config.limit, enabled=config.progress),
-                seed=config.seed, concurrency=config.concurrency, limit=config.limit, done_ids=done,
-                on_error=config.on_error,
-            )
+            settings_hash, prices = await start_backend(config, backend, paths)
+            drop_retryable_failures(paths["failures"])
+            done = finished_ids(paths["journal"], paths["failures"])
+            cache = RequestCache(cache_path) if cache_path is not None else None
+            llm = LLM(backend, cache, max_parallel=config.concurrency)
+            progress = Progress(total, config.progress, config.progress_every, prices=prices)
+            stats = await run_into(config, paths, settings_hash, method, llm, records, progress, done)
         finally:
-            pairs_out.close()
-            failures_out.close()
             if close_backend:
                 await backend.aclose()
             if cache is not None:
                 cache.close()
-        in_output = sum(1 for _ in read_output_rows(paths["journal"]))
-        if config.format == "parquet":
-            journal_to_parquet(paths["journal"], paths["output"])
-        summary = RunSummary(
-            output=str(paths["output"]), failures_file=str(paths["failures"]),
-            pairs=stats.pairs, failures=stats.failures, skipped_done=stats.skipped_done,
-            input_errors=stats.input_errors, duplicate_ids=stats.duplicate_ids,
-            calls_sent=stats.usage.calls, cache_hits=stats.usage.cached_calls,
-            prompt_tokens=stats.usage.prompt_tokens, completion_tokens=stats.usage.completion_tokens,
-            wall_seconds=time.monotonic() - start, pairs_in_output=in_output,
-            stopped_early=stats.stopped_early, method_stats=method.run_stats(),
-        )
+        summary = run_summary(config, paths, stats, method, llm.billed, prices, total, time.monotonic() - start)
+        summary.settings = settings_hash
         paths["summary"].write_text(json_text(summary.to_dict()))
     return summary
+
+
+async def run_into(config: GenerateConfig, paths: dict[str, Path], settings_hash: str, method: Method, llm: LLM,
+                   records: Iterable[PromptRecord | tuple[int, PromptRecord] | InputError], progress: Progress,
+                   done: set[str]) -> EngineStats:
+    """The engine run, appending each pair (with the settings' fingerprint) and failure as it comes."""
+    pairs_out, failures_out = JsonlAppender(paths["journal"]), JsonlAppender(paths["failures"])
+    try:
+        return await run_method(
+            method, llm, records,
+            on_pair=lambda pair: pairs_out.write({**pair.to_dict(), "settings": settings_hash}),
+            on_failure=lambda failure: failures_out.write(failure.to_dict()),
+            progress=progress, seed=config.seed, concurrency=config.concurrency, limit=config.limit,
+            done_ids=done, on_error=config.on_error, pairs_per_prompt=config.pairs_per_prompt,
+            made_pairs=made_pairs(paths["journal"]) if config.pairs_per_prompt > 1 else {},
+        )
+    finally:
+        pairs_out.close()
+        failures_out.close()
+
+
+def made_pairs(journal: Path) -> dict[str, set[tuple[str, str]]]:
+    """prompt id -> the (chosen, rejected) texts of its pairs already in the output (`<id>#<k>` rows)."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for _, row in read_output_rows(journal):
+        base = str(row["id"]).rsplit("#", 1)[0]
+        chosen, rejected = (row.get(k) for k in ("chosen", "rejected"))
+        texts = [m[-1]["content"] if isinstance(m, list) and m else m for m in (chosen, rejected)]
+        out.setdefault(base, set()).add((normalise(str(texts[0])), normalise(str(texts[1]))))
+    return out
+
+
+def run_summary(config: GenerateConfig, paths: dict[str, Path], stats: EngineStats, method: Method, billed: Usage,
+                prices: Prices | None, total: int | None, wall: float) -> RunSummary:
+    in_output = sum(1 for _ in read_output_rows(paths["journal"]))
+    if config.format == "parquet":
+        journal_to_parquet(paths["journal"], paths["output"])
+    cost = prices.cost(billed.prompt_tokens, billed.completion_tokens) if prices is not None else None
+    processed = stats.pairs + stats.failures
+    remaining = None if total is None else total - processed - stats.skipped_done - stats.duplicate_ids
+    return RunSummary(
+        output=str(paths["output"]), failures_file=str(paths["failures"]),
+        pairs=stats.pairs, failures=stats.failures, skipped_done=stats.skipped_done,
+        input_errors=stats.input_errors, duplicate_ids=stats.duplicate_ids,
+        calls_sent=stats.usage.calls, cache_hits=stats.usage.cached_calls,
+        prompt_tokens=stats.usage.prompt_tokens, completion_tokens=stats.usage.completion_tokens,
+        wall_seconds=wall, pairs_in_output=in_output,
+        stopped_early=stats.stopped_early, method_stats=method.run_stats(), prompts_total=total,
+        billed_prompt_tokens=billed.prompt_tokens, billed_completion_tokens=billed.completion_tokens,
+        cost_usd=cost,
+        projected_cost_usd=None if cost is None or remaining is None else projected_total(cost, processed, remaining),
+    )
 
 
 def json_text(row: dict[str, Any]) -> str:
@@ -153,5 +209,9 @@ async def run_local(config: GenerateConfig, backend: Backend | None = None) -> R
         raise UsageError("both input and output are required")
     if config.base_url and "," in config.base_url:
         raise UsageError("several --base-url replicas need --engine ray; the local engine talks to one server")
-    return await write_pairs(config, build_method(config), read_prompts(config.input),
-                             output_paths(config.output, config.format), cache_file(config), backend)
+    method = build_method(config)
+    require_rows(config.input, "prompts")
+    total = count_prompts(config.input, config.limit)
+    backend = backend or build_backend(config)  # before the lock: a refused option leaves no file behind
+    return await write_pairs(config, method, read_prompts(config.input), output_paths(config.output, config.format),
+                             cache_file(config), backend, total=total)

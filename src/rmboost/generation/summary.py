@@ -1,5 +1,6 @@
-"""`RunSummary`: what one generation run made and spent, as the CLI prints it and as
-`<stem>.summary.json` stores it. Only the record; making it is `generation/run.py`'s job."""
+"""`RunSummary`: what one generation run made and spent (calls, tokens and, given prices, money),
+as the CLI prints it and as `<stem>.summary.json` stores it. Only the record; making it is
+`generation/run.py`'s job."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ class RunSummary:
     pairs_in_output: int
     stopped_early: str | None = None
     method_stats: dict[str, Any] = field(default_factory=dict)
+    settings: str | None = None  # the fingerprint of the settings the new rows were made with
+    prompts_total: int | None = None  # valid input rows (up to --limit), done before included
+    # Tokens of the calls sent; a call answered from the cache costs nothing.
+    billed_prompt_tokens: int = 0
+    billed_completion_tokens: int = 0
+    cost_usd: float | None = None  # None when no prices were given
+    projected_cost_usd: float | None = None  # for every prompt of the input, at this run's rate
 
     def per_pair(self) -> dict[str, float]:
         n = max(self.pairs, 1)
@@ -52,11 +60,22 @@ class RunSummary:
             f"{p['completion_tokens']:.0f} completion tokens",
             f"wall time: {self.wall_seconds:.1f}s",
         ]
+        if self.cost_usd is not None:
+            lines.append(self.cost_text())
         if self.method_stats:
             lines.append("method: " + method_stats_text(self.method_stats))
         if self.stopped_early:
             lines.append(self.stopped_early)
         return "\n".join(lines)
+
+
+    def cost_text(self) -> str:
+        text = (f"cost: ${self.cost_usd:.4f} for {self.calls_sent} calls sent ({self.billed_prompt_tokens} prompt + "
+                f"{self.billed_completion_tokens} completion tokens); the {self.cache_hits} answered from the "
+                "cache cost nothing")
+        if self.projected_cost_usd is not None and self.prompts_total:
+            text += f"; projected for all {self.prompts_total} prompts: ${self.projected_cost_usd:.4f}"
+        return text
 
 
 def method_stats_text(stats: dict[str, Any]) -> str:

@@ -1,5 +1,6 @@
-"""Where a run's results go: the pairs file, the failures and summary files beside it, and the
-writer lock; and what a rerun learns from them (which ids are finished).
+"""Where a run's results go: the pairs file, the failures, summary and settings files beside it,
+and the writer lock; and what a rerun learns from them (which ids are finished, what settings made
+them). Comparing settings is `generation/settings.py`'s job; this module only reads and writes.
 
 Every record is appended as one JSON line and flushed at once (`rows.JsonlAppender`), so a killed
 run keeps all it made; Parquet output is written from the JSONL journal when the run ends, since a
@@ -9,6 +10,7 @@ Parquet file cannot be appended to. Files are never rewritten while a run is und
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +61,28 @@ def drop_retryable_failures(path: Path) -> int:
     if len(keep) < len(rows):
         write_rows(path, keep)
     return len(rows) - len(keep)
+
+
+def read_settings(path: Path) -> dict[str, Any] | None:
+    """The settings file beside an output (`<stem>.settings.json`), or None if there is none yet."""
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise UserError(f"{path}: cannot read this settings file ({e}); restore it, or choose another --output") from e
+    if not isinstance(saved, dict) or not isinstance(saved.get("settings"), dict) or "hash" not in saved:
+        raise UserError(f"{path}: not a settings file rmboost wrote (it needs 'hash' and 'settings'); "
+                        "restore it, or choose another --output")
+    return saved
+
+
+def write_settings(path: Path, record: dict[str, Any]) -> None:
+    """Replace the settings file atomically, so a killed run leaves the old one or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def journal_to_parquet(journal: Path, output: Path) -> int:

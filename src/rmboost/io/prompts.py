@@ -1,7 +1,8 @@
 """Stream prompt records from a row file (`io/rows.py`: JSONL, a JSON list, or Parquet), one at a
 time, validating each row.
 
-A row is `{"prompt": str | [{"role", "content"}...], "id"?: str|int, "context"?: str|[str], "task"?: str}`.
+A row is `{"prompt": str | [{"role", "content"}...], "id"?: str|int, "context"?: str|[str], "task"?: str,
+"response"?: str}`; `response` is a response the user already has, which RMBoost rewrites.
 A bad row becomes an `InputError` naming the file, line (1-based; the row number for Parquet) and
 field; the reader yields it instead of raising so the engine can stop or skip as the user asked.
 The reader never holds more than one row (one Parquet batch) in memory.
@@ -74,7 +75,12 @@ def parse_row(row: Any, source: str, line: int) -> PromptRecord:
     task = row.get("task")
     if task is not None and not isinstance(task, str):
         raise InputError(source, line, "task", f"must be a string, got {type(task).__name__}")
-    return PromptRecord(prompt=prompt, id=str(rid), context=context or None, task=task,
+    response = row.get("response")
+    if response is not None and not isinstance(response, str):
+        raise InputError(source, line, "response", f"must be a string, got {type(response).__name__}")
+    if response is not None and not response.strip():
+        raise InputError(source, line, "response", "is empty")
+    return PromptRecord(prompt=prompt, id=str(rid), context=context or None, task=task, response=response,
                         source=source, line=line)
 
 

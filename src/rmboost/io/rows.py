@@ -27,11 +27,16 @@ JSON_COLUMNS_KEY = b"rmboost.json_columns"
 
 @dataclass(slots=True)
 class SkipCounter:
-    """How a loader treats a malformed row: raise `InputError` (the default) or skip and count it."""
+    """How a loader treats a malformed row: raise `InputError` (the default) or skip and count it.
+    `left_out` counts well-formed rows a loader's documented rule leaves out (not errors), by reason."""
 
     on_error: OnError = "raise"
     skipped: int = 0
     first_errors: list[str] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    def leave_out(self, reason: str) -> None:
+        self.left_out[reason] = self.left_out.get(reason, 0) + 1
 
     def bad(self, error: InputError) -> None:
         if self.on_error == "raise":
@@ -117,6 +122,14 @@ def iter_rows(path: str | Path) -> Iterator[tuple[int, Any | InputError]]:
                 yield i, decode_json_line(raw, str(path), i)
             except InputError as e:
                 yield i, e
+
+
+def require_rows(path: str | Path, what: str = "rows") -> None:
+    """A `UserError` when `path` is missing or holds no row at all: an empty input is a mistake,
+    not a run with nothing to do. Reads only up to the first row."""
+    for _ in iter_rows(path):
+        return
+    raise UserError(f"{path}: no {what} in the file (it is empty)")
 
 
 def read_rows(path: str | Path, counter: SkipCounter | None = None) -> Iterator[tuple[int, Any]]:

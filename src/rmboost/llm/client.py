@@ -24,6 +24,7 @@ class LLM:
         self.identity = backend.describe()
         self._gate = asyncio.Semaphore(max_parallel or backend.max_parallel)
         self.totals = Usage()
+        self.billed = Usage()  # the calls sent, not answered from the cache: what a paid API charges for
         self.errors = 0
         self.sent = 0
 
@@ -88,6 +89,8 @@ class LLM:
             completion_tokens=completion.completion_tokens,
         )
         self.totals.add(delta)
+        if not completion.cached:
+            self.billed.add(delta)
         if usage is not None:
             usage.add(delta)
 

@@ -1,6 +1,12 @@
-"""What every method shares: the `Method` interface, the per-prompt work item, and deterministic
-seeds. A method builds prompts, parses answers and returns a `Pair` or raises `PairFailure`; it
-knows nothing of files, caching or concurrency (that is the engine's job).
+"""What every method shares: the `Method` interface, the per-prompt work item, deterministic seeds,
+and retry on rejection. A method builds prompts, parses answers and returns a `Pair` or raises
+`PairFailure`; it knows nothing of files, caching or concurrency (that is the engine's job).
+
+Retry on rejection (`Method.attempt`): a response that fails a content check, or is cut at
+max_tokens, is asked for again with a fresh derived seed, up to `attempts` times per stage; the
+first try keeps the seed a run without retries would use, so earlier caches stay valid. A call at
+temperature 0 would answer the same again, so it gets one try. A backend error is not a rejection:
+it fails the prompt at once, to be retried on the next run.
 """
 
 from __future__ import annotations
@@ -8,13 +14,17 @@ from __future__ import annotations
 import hashlib
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from rmboost.backends.base import ChatRequest
+from rmboost.backends.base import ChatRequest, Completion
+from rmboost.errors import UsageError
 from rmboost.llm import LLM
 from rmboost.prompts.tasks import Message, Task
-from rmboost.records import Pair, PromptRecord, Usage
+from rmboost.records import Pair, PairFailure, PromptRecord, Usage
+
+T = TypeVar("T")
 
 
 def derive_seed(*parts: object) -> int:
@@ -39,30 +49,37 @@ class WorkItem:
     index: int
     seed: int
     usage: Usage = field(default_factory=Usage)
+    tries: dict[str, int] = field(default_factory=dict)  # stage -> tries it took
 
     def rng(self, purpose: str) -> random.Random:
         return random.Random(derive_seed(self.seed, self.record.id, purpose))
 
-    def call_seed(self, stage: str) -> int:
-        return derive_seed(self.seed, self.record.id, stage)
+    def call_seed(self, stage: str, attempt: int = 0) -> int:
+        if attempt == 0:
+            return derive_seed(self.seed, self.record.id, stage)
+        return derive_seed(self.seed, self.record.id, stage, "attempt", attempt)
 
 
 class Method(ABC):
     name: str = "method"
 
-    def __init__(self, task: Task, sampling: SamplingConfig | None = None) -> None:
+    def __init__(self, task: Task, sampling: SamplingConfig | None = None, attempts: int = 1) -> None:
+        if attempts < 1:
+            raise UsageError(f"--attempts must be at least 1, got {attempts}")
         self.task = task
         self.sampling = sampling or SamplingConfig()
+        self.attempts = attempts
 
     def policy_messages(self, record: PromptRecord) -> list[Message]:
         return self.task.policy_messages(record.prompt, record.context)
 
-    def request(self, messages: list[Message], stage: str, item: WorkItem, **overrides: Any) -> ChatRequest:
+    def request(self, messages: list[Message], stage: str, item: WorkItem, attempt: int = 0,
+                **overrides: Any) -> ChatRequest:
         params: dict[str, Any] = {
             "max_tokens": self.sampling.max_tokens,
             "temperature": self.sampling.temperature,
             "top_p": self.sampling.top_p,
-            "seed": item.call_seed(stage),
+            "seed": item.call_seed(stage, attempt),
             "stage": stage,
         }
         params.update(overrides)
@@ -76,9 +93,11 @@ class Method(ABC):
         return "\n\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages)
 
     def new_pair(self, item: WorkItem, llm: LLM, chosen: str, rejected: str, **fields: Any) -> Pair:
+        """The pair, with the run's metadata and `attempts` (stage -> tries it took) among its extras."""
         record = item.record
         messages = self.policy_messages(record)
         prompt: Any = messages if record.conversational else messages[0]["content"]
+        fields["extra"] = {**fields.get("extra", {}), "attempts": dict(item.tries)}
         return Pair(
             id=record.id,
             prompt=prompt,
@@ -98,6 +117,30 @@ class Method(ABC):
             usage=item.usage,
             **fields,
         )
+
+    async def attempt(self, item: WorkItem, llm: LLM, stage: str, build: Callable[[int], ChatRequest],
+                      accept: Callable[[Completion], T], start: int = 0) -> T:
+        """`accept(completion)` of the first try `build(k)` whose answer it takes (it raises a
+        non-retryable `PairFailure` to refuse one); after `attempts` refusals the last one is raised
+        with every try's reason in its detail. The tries taken go into `item.tries[stage]`. `start`
+        skips tries already spent elsewhere (their seeds are not reused)."""
+        reasons: list[str] = []
+        last = PairFailure(stage, "no tries left")
+        for k in range(start, self.attempts):
+            request = build(k)
+            try:
+                answer = accept(await llm.chat(request, item.usage))
+            except PairFailure as e:
+                if e.retryable:
+                    raise
+                reasons.append(e.reason)
+                last = e
+                if request.temperature <= 0:
+                    break
+                continue
+            item.tries[stage] = k + 1
+            return answer
+        raise PairFailure(stage, last.reason, **{**last.detail, "attempts": len(reasons), "reasons": reasons})
 
     @abstractmethod
     async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:

@@ -40,3 +40,43 @@ def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
 def normalise(text: str) -> str:
     """For comparing two responses: case, whitespace and trailing punctuation do not count."""
     return re.sub(r"\s+", " ", text).strip().strip(".!").lower()
+
+
+# Weak models often answer the rewrite request with a comment on the responses instead of a new one.
+META_COMMENT = re.compile(
+    r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b"
+    r"|\bthe (?:response|answer) (?:above|below)\b|\bthis (?:response|answer) is (?:better|worse)\b"
+    r"|\bI(?:'ll| will) (?:try to |now )?(?:ensure|make sure|rewrite|revise|improve|write|provide)\b",
+    re.IGNORECASE,
+)
+
+
+def echoes_word(word: str, y1: str, y2: str) -> bool:
+    """y2 repeats the instruction's capitalised direction ("... and that the response is BETTER.")
+    that y1 does not hold. Only an all-caps word is checked: a lower-case one is ordinary prose."""
+    if not word.isupper():
+        return False
+    pattern = re.compile(rf"\b{re.escape(word)}\b")
+    return bool(pattern.search(y2)) and not pattern.search(y1)
+
+
+def rewrite_problem(y1: str, y2: str | None, instruction: str, direction: str, question: str | None) -> str | None:
+    """Why the rewrite `y2` of `y1` is no usable second response, or None. `instruction` is the
+    rewrite request's own wording (without the prompt and y1 it quotes); `question` the prompt
+    when it is one string. Each check lets through what y1 already does."""
+    if y2 is None:
+        return "no response could be extracted"
+    problem = content_problem(y2)
+    if problem:
+        return problem
+    if normalise(y2) == normalise(y1):
+        return "identical to y1"
+    if META_COMMENT.search(y2) and not META_COMMENT.search(y1):
+        return "comments on the responses instead of answering"
+    if echoes_word(direction, y1, y2):
+        return "echoes the instruction's direction word"
+    if copies_from(y2, instruction) and not copies_from(y1, instruction):
+        return "copies the rewrite instruction"
+    if question is not None and normalise(y2) == normalise(question):
+        return "repeats the question"
+    return None

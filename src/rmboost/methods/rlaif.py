@@ -21,9 +21,11 @@ with a cache in common if you need it.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+from rmboost.backends.base import Completion
 from rmboost.errors import UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
@@ -43,8 +45,9 @@ class RLAIF(Method):
         template_file: str | Path | None = None,
         keep_disagreements: bool = False,
         judge_decision: str = "agree",
+        attempts: int = 1,
     ) -> None:
-        super().__init__(task, sampling)
+        super().__init__(task, sampling, attempts)
         if self.sampling.temperature <= 0:
             raise UserError("rlaif samples two responses: it needs --temperature > 0")
         # keep_disagreements is the older spelling of judge_decision="first".
@@ -57,16 +60,32 @@ class RLAIF(Method):
     def decision(self) -> str:
         return self.judge.decision
 
-    async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
+    async def sample(self, item: WorkItem, llm: LLM, stage: str, other: str | None = None, start: int = 0) -> str:
+        """One sample of the prompt, asked for again while it is no answer (or the same as `other`)."""
         policy = self.policy_messages(item.record)
-        samples = await llm.chat_many([self.request(policy, f"sample{i}", item) for i in (1, 2)], item.usage)
-        y1, y2 = (c.text.strip() for c in samples)
-        for stage, text in (("sample1", y1), ("sample2", y2)):
-            problem = content_problem(text)
+
+        def accept(c: Completion) -> str:
+            problem = content_problem(c.text)
             if problem:
-                raise PairFailure(stage, problem)
+                raise PairFailure(stage, problem, raw=c.text[:300])
+            if other is not None and normalise(c.text) == normalise(other):
+                raise PairFailure(stage, "identical to sample1")
+            return c.text.strip()
+
+        return await self.attempt(item, llm, stage, lambda k: self.request(policy, stage, item, k), accept, start)
+
+    async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
+        # Both samples at once; a second one that repeats the first is asked for again after.
+        results = await asyncio.gather(self.sample(item, llm, "sample1"), self.sample(item, llm, "sample2"),
+                                       return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        y1, y2 = (str(r) for r in results)
         if normalise(y1) == normalise(y2):
-            raise PairFailure("sample2", "identical to sample1")
+            if item.tries["sample2"] >= self.attempts:
+                raise PairFailure("sample2", "identical to sample1")
+            y2 = await self.sample(item, llm, "sample2", other=y1, start=item.tries["sample2"])
         judgement = await self.judge.judge(self, item, llm, y1, y2)
         picks = judgement.picks()
         if len(picks) == 2:

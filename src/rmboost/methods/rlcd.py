@@ -7,6 +7,8 @@ template's `words` table (aspect -> positive and negative words). Both calls use
 that as little as possible besides the instruction separates the two outputs. The positive output
 is chosen; the pair's `prompt` is the original prompt, without the added instruction, because that
 is what a reward model will see. No judge is involved, so the orientation is by construction.
+When either output is no answer, or the two are the same, both are asked for again with the next
+try's seed, up to `attempts` times.
 
 Left out: RLCD's preference-model scoring of the two outputs (the paper's RLCD-Rescore variant).
 """
@@ -39,8 +41,9 @@ class RLCD(Method):
         task: Task,
         sampling: SamplingConfig | None = None,
         template_file: str | Path | None = None,
+        attempts: int = 1,
     ) -> None:
-        super().__init__(task, sampling)
+        super().__init__(task, sampling, attempts)
         self.template = load_template("rlcd", template_file, required=("contrast",))
         table = self.template.get("words") or {}
         fallback = self.template.get("fallback") or ["good in {aspect}", "poor in {aspect}"]
@@ -61,13 +64,25 @@ class RLCD(Method):
         return messages
 
     async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
-        seed = item.call_seed("contrast")
-        requests = [self.request(self.contrast_messages(item, side), side, item, seed=seed) for side in SIDES]
-        positive, negative = (c.text.strip() for c in await llm.chat_many(requests, item.usage))
-        for side, text in zip(SIDES, (positive, negative), strict=True):
-            problem = content_problem(text)
-            if problem:
-                raise PairFailure(side, problem)
-        if normalise(positive) == normalise(negative):
-            raise PairFailure("negative", "identical to the positive response")
-        return self.new_pair(item, llm, positive, negative, aspects=[a.name for a in self.task.aspects])
+        reasons: list[str] = []
+        problem: tuple[str, str] | None = ("contrast", "no tries")
+        for k in range(self.attempts):
+            # Both sides share each try's seed, so the instruction is all that tells them apart.
+            seed = item.call_seed("contrast", k)
+            requests = [self.request(self.contrast_messages(item, side), side, item, seed=seed) for side in SIDES]
+            try:
+                positive, negative = (c.text.strip() for c in await llm.chat_many(requests, item.usage))
+                problem = next(((side, p) for side, text in zip(SIDES, (positive, negative), strict=True)
+                                if (p := content_problem(text))), None)
+                if problem is None and normalise(positive) == normalise(negative):
+                    problem = ("negative", "identical to the positive response")
+            except PairFailure as e:
+                if e.retryable:
+                    raise
+                problem = (e.stage, e.reason)
+            if problem is None:
+                item.tries["contrast"] = k + 1
+                return self.new_pair(item, llm, positive, negative, aspects=[a.name for a in self.task.aspects])
+            reasons.append(problem[1])
+        assert problem is not None
+        raise PairFailure(problem[0], problem[1], attempts=len(reasons), reasons=reasons)

@@ -1,41 +1,37 @@
 """RMBoost (Shen et al. 2024, arXiv 2407.16008): label first, then generate to match it.
 
-y1 answers the prompt; the label (y2 must be BETTER or WORSE) is drawn so that each consecutive
-pair of prompts gets one of each, which makes the labels exactly balanced for any seed; k aspects
-are drawn from the task; y2 is asked to be better or worse than y1 on exactly those aspects. The
-pair is oriented by construction, so no judge is involved. A y2 that is no answer is a failure,
-not a pair: empty or only a lead-in, unparseable, the same as y1, a comment about the responses
-("the original response was..."), an echo of the instruction's direction word, 8 words pasted
-back from the instruction, or the question repeated. Weak models do all of these; each check is
-measured in docs/METHODS.md. `--verify` (beyond the paper) adds a judge that can drop a pair.
+y1 answers the prompt (or is the response the input row gives); the label (y2 must be BETTER or
+WORSE) is drawn so that each consecutive pair of work items gets one of each, which makes the
+labels exactly balanced for any seed; aspects are drawn from the task (or, with the paper's
+template, chosen and named by the model); y2 is asked to be better or worse than y1 on them. The
+pair is oriented by construction, so no judge is involved. How the request looks is the template's
+business (`rewrite.py`). A y2 that is no answer is refused (`checks.rewrite_problem`: empty or
+only a lead-in, unparseable, the same as y1, a comment about the responses, an echo of the
+direction word, words pasted back from the instruction, or the question repeated) and asked for
+again, up to `attempts` times; so is a y1 that is no answer. `--verify` (beyond the paper) adds
+the pairwise judge, which can drop a pair.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+from typing import Any
 
+from rmboost.backends.base import Completion
+from rmboost.errors import UsageError
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
-from rmboost.methods.checks import content_problem, copies_from, normalise
-from rmboost.methods.extraction import extract_tagged
+from rmboost.methods.checks import content_problem, rewrite_problem
 from rmboost.methods.judge import ORDERS, PairJudge, contradiction
-from rmboost.prompts.tasks import Aspect, Task
-from rmboost.prompts.templates import load_template, render
+from rmboost.methods.rewrite import RewriteTemplate
+from rmboost.prompts.tasks import Aspect, Message, Task
 from rmboost.records import Pair, PairFailure
 
 LABELS = ("BETTER", "WORSE")
-# Weak models often answer the rewrite request with a comment on the responses instead of a new one.
-META_COMMENT = re.compile(
-    r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b"
-    r"|\bthe (?:response|answer) (?:above|below)\b|\bthis (?:response|answer) is (?:better|worse)\b"
-    r"|\bI(?:'ll| will) (?:try to |now )?(?:ensure|make sure|rewrite|revise|improve|write|provide)\b",
-    re.IGNORECASE,
-)
 
 
 def balanced_label(index: int, seed: int) -> str:
-    """Prompts 2j and 2j+1 get one BETTER and one WORSE, in a seeded order."""
+    """Work items 2j and 2j+1 get one BETTER and one WORSE, in a seeded order."""
     first = LABELS[derive_seed(seed, "label-block", index // 2) % 2]
     return first if index % 2 == 0 else LABELS[1 - LABELS.index(first)]
 
@@ -53,80 +49,89 @@ class RMBoost(Method):
         length_control: bool = False,
         verify: bool = False,
         judge_decision: str = "agree",
+        attempts: int = 1,
     ) -> None:
-        super().__init__(task, sampling)
-        # --verify (beyond the paper): the RLAIF judge checks the label; a pair whose label it
+        super().__init__(task, sampling, attempts)
+        self.template = RewriteTemplate.load(template_file)
+        if aspects_per_pair is not None and self.template.aspects_from == "model":
+            raise UsageError(f"--aspects-per-pair does not apply to {self.template.source}: its model chooses "
+                             "the aspects itself")
+        # --verify (beyond the paper): the pairwise judge checks the label; a pair whose label it
         # contradicts in both orders is dropped, or with judge_decision="average", a pair whose
         # label gets less than half of the order-averaged verdict probability.
         self.verifier = PairJudge(task, decision=judge_decision) if verify else None
         self.verified = self.contradicted = 0
-        self.template = load_template("rmboost", template_file, required=("rewrite",))
         self.aspects_per_pair = aspects_per_pair
         self.max_aspects = max_aspects
         self.length_control = length_control
+        self.unknown_aspects = self.no_aspects_named = self.given = 0
 
     def choose_aspects(self, item: WorkItem) -> list[Aspect]:
+        if self.template.aspects_from == "model":
+            return []
         rng = item.rng("aspects")
         pool = list(self.task.aspects)
         k = self.aspects_per_pair or rng.randint(1, min(self.max_aspects, len(pool)))
         return rng.sample(pool, min(k, len(pool)))
 
-    def rewrite_messages(self, item: WorkItem, y1: str, label: str, aspects: list[Aspect]) -> list[dict[str, str]]:
-        """The y1 conversation, y1 as the assistant's turn, then the rewrite instruction."""
-        directions = self.template.get("directions", {})
-        direction = str(directions.get(label, label))
-        instruction = render(
-            self.template["rewrite"],
-            task_description=self.task.description,
-            direction=direction,
-            direction_lower=direction.lower(),
-            aspect_list=self.task.aspect_list(aspects),
-            length_rule=self.template.get("length_rule", "") if self.length_control else "",
-        )
+    def rewrite_messages(self, item: WorkItem, y1: str, label: str, aspects: list[Aspect]) -> list[Message]:
+        """The rewrite request: the y1 conversation continued, or one standalone message."""
+        values = self.template.values(self.task, label, aspects, self.length_control)
+        if self.template.conversation == "standalone":
+            content = self.template.instruction(values, self.conversation_text(item.record), y1)
+            return [{"role": "user", "content": content}]
         return [*self.policy_messages(item.record), {"role": "assistant", "content": y1},
-                {"role": "user", "content": instruction}]
+                {"role": "user", "content": self.template.instruction(values, "", y1)}]
+
+    async def first_response(self, item: WorkItem, llm: LLM) -> tuple[str, int]:
+        """y1 and its length in tokens (for a given response, estimated from its words)."""
+        given = item.record.response
+        if given is not None:
+            problem = content_problem(given)
+            if problem:
+                raise PairFailure("y1", f"the given response: {problem}")
+            self.given += 1
+            return given.strip(), int(1.4 * len(given.split())) + 1
+
+        def accept(c: Completion) -> tuple[str, int]:
+            problem = content_problem(c.text)
+            if problem:
+                raise PairFailure("y1", problem, raw=c.text[:300])
+            return c.text.strip(), c.completion_tokens or int(1.4 * len(c.text.split())) + 1
+
+        policy = self.policy_messages(item.record)
+        return await self.attempt(item, llm, "y1", lambda k: self.request(policy, "y1", item, k), accept)
 
     async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
-        first = await llm.chat(self.request(self.policy_messages(item.record), "y1", item), item.usage)
-        y1 = first.text.strip()
-        problem = content_problem(y1)
-        if problem:
-            raise PairFailure("y1", problem)
+        y1, y1_tokens = await self.first_response(item, llm)
         label = balanced_label(item.index, item.seed)
-        aspects = self.choose_aspects(item)
-        messages = self.rewrite_messages(item, y1, label, aspects)
-        second = await llm.chat(self.request(messages, "y2", item), item.usage)
-        y2 = extract_tagged(second.text)
-        if y2 is None:
-            raise PairFailure("y2", "no response could be extracted", label=label, raw=second.text[:500])
-        problem = content_problem(y2)
-        if problem:
-            raise PairFailure("y2", problem, label=label, raw=second.text[:500])
-        if normalise(y2) == normalise(y1):
-            raise PairFailure("y2", "identical to y1", label=label)
-        if META_COMMENT.search(y2) and not META_COMMENT.search(y1):
-            raise PairFailure("y2", "comments on the responses instead of answering", label=label, text=y2[:300])
-        if self.echoes_direction(y1, y2, label):
-            raise PairFailure("y2", "echoes the instruction's direction word", label=label, text=y2[:300])
-        instruction = messages[-1]["content"]
-        if copies_from(y2, instruction) and not copies_from(y1, instruction):
-            raise PairFailure("y2", "copies the rewrite instruction", label=label, text=y2[:300])
-        if isinstance(item.record.prompt, str) and normalise(y2) == normalise(item.record.prompt):
-            raise PairFailure("y2", "repeats the question", label=label)
-        extra = await self.verify(item, llm, y1, y2, label) if self.verifier else {}
-        chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
-        return self.new_pair(
-            item, llm, chosen, rejected, label=label, aspects=[a.name for a in aspects], extra=extra,
-        )
+        drawn = self.choose_aspects(item)
+        messages = self.rewrite_messages(item, y1, label, drawn)
+        wording = self.template.own_wording(self.template.values(self.task, label, drawn, self.length_control))
+        question = item.record.prompt if isinstance(item.record.prompt, str) else None
+        shape: dict[str, Any] = {"stop": self.template.stop,
+                                 "max_tokens": self.template.y2_tokens(y1_tokens, self.sampling.max_tokens)}
+        if self.template.constrain and llm.capabilities.grammar:
+            shape["tags"] = self.template.tags
 
-    def echoes_direction(self, y1: str, y2: str, label: str) -> bool:
-        """y2 repeats the instruction's capitalised direction ("... and that the response is BETTER.").
-        Only an all-caps direction is checked: a lower-case word is ordinary prose."""
-        word = str(self.template.get("directions", {}).get(label, label))
-        if not word.isupper():
-            return False
-        pattern = re.compile(rf"\b{re.escape(word)}\b")
-        return bool(pattern.search(y2)) and not pattern.search(y1)
+        def accept(c: Completion) -> tuple[str, list[str]]:
+            y2, named, unknown = self.template.parse(c.text, self.task)
+            problem = rewrite_problem(y1, y2, wording, self.template.direction(label), question)
+            if problem:
+                raise PairFailure("y2", problem, label=label, raw=c.text[:500])
+            assert y2 is not None
+            self.unknown_aspects += len(unknown)
+            return y2, named
+
+        y2, named = await self.attempt(item, llm, "y2",
+                                       lambda k: self.request(messages, "y2", item, k, **shape), accept)
+        if self.template.aspects_from == "model" and not named:
+            self.no_aspects_named += 1
+        extra = await self.verify(item, llm, y1, y2, label) if self.verifier else {}
+        extra["given_response"] = item.record.response is not None
+        chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
+        aspects = named if self.template.aspects_from == "model" else [a.name for a in drawn]
+        return self.new_pair(item, llm, chosen, rejected, label=label, aspects=aspects, extra=extra)
 
     async def verify(self, item: WorkItem, llm: LLM, y1: str, y2: str, label: str) -> dict[str, object]:
         assert self.verifier is not None
@@ -152,7 +157,10 @@ class RMBoost(Method):
         return extra
 
     def run_stats(self) -> dict[str, object]:
-        if self.verifier is None:
-            return {}
-        rate = self.contradicted / self.verified if self.verified else None
-        return {"verified": self.verified, "contradicted": self.contradicted, "contradiction_rate": rate}
+        stats: dict[str, object] = {"given_responses": self.given} if self.given else {}
+        if self.template.aspects_from == "model":
+            stats.update(unknown_aspects_dropped=self.unknown_aspects, no_aspect_named=self.no_aspects_named)
+        if self.verifier is not None:
+            rate = self.contradicted / self.verified if self.verified else None
+            stats.update(verified=self.verified, contradicted=self.contradicted, contradiction_rate=rate)
+        return stats

@@ -3,8 +3,9 @@
 The scorer is a reward model saved by `rmboost train` (`scorer=PATH`; the paper's setting, a
 reward model trained on the real data) or, before one exists, the LLM itself (`scorer="llm"`),
 which rates each response 1-10 on the task's aspects. Samples that repeat an earlier one are
-scored once. A sample or a score that cannot be used (empty, cut at max_tokens, unreadable) is
-left out, so one runaway answer does not cost the prompt; the pair comes from the samples that
+scored once. A sample that is no answer (empty, a lead-in, cut at max_tokens) is asked for again,
+up to `attempts` times; a sample or a score that still cannot be used is left out, so one runaway
+answer does not cost the prompt; the pair comes from the samples that
 were scored. A transient backend error still fails the prompt, to be retried on the next run.
 Among equal best (or worst) scores the earliest sample wins; when the best score equals the worst
 there is no pair (stage `select`, reason `all scores equal`).
@@ -69,8 +70,9 @@ class WestOfN(Method):
         template_file: str | Path | None = None,
         n: int = 4,
         scorer: str | Path | Scorer = "llm",
+        attempts: int = 1,
     ) -> None:
-        super().__init__(task, sampling)
+        super().__init__(task, sampling, attempts)
         if n < 2:
             raise UserError(f"west-of-n needs --n of at least 2, got {n}")
         if self.sampling.temperature <= 0:
@@ -114,13 +116,34 @@ class WestOfN(Method):
 
         return list(await asyncio.to_thread(run))
 
+    async def sample(self, item: WorkItem, llm: LLM, stage: str) -> str | None:
+        """One sample, asked for again while it is no answer; None when every try was refused."""
+        policy = self.policy_messages(item.record)
+
+        def accept(c: Completion) -> str:
+            problem = content_problem(c.text)
+            if problem:
+                raise PairFailure(stage, problem)
+            return c.text.strip()
+
+        try:
+            return await self.attempt(item, llm, stage, lambda k: self.request(policy, stage, item, k), accept)
+        except PairFailure as e:
+            if e.retryable:
+                raise
+            return None
+
     async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
         policy = self.policy_messages(item.record)
-        requests = [self.request(policy, f"sample{i}", item) for i in range(1, self.n + 1)]
+        # Every sample runs to its end (and is counted) before a transient failure is raised.
+        results = await asyncio.gather(*(self.sample(item, llm, f"sample{i}") for i in range(1, self.n + 1)),
+                                       return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
         distinct: dict[str, str] = {}
-        for c in await settle(llm, requests, item.usage):
-            text = c.text.strip() if c else ""
-            if not content_problem(text):
+        for text in results:
+            if isinstance(text, str):
                 distinct.setdefault(normalise(text), text)
         samples = list(distinct.values())
         if len(samples) < 2:

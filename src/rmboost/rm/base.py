@@ -2,7 +2,9 @@
 `RewardModel.load(DIR)` find the right kind.
 
 A saved model is a directory holding `rmboost_rm.json` (`{"kind": ..., "settings": {...}}`) plus
-whatever weights that kind writes. Training lives in each kind's module, dispatch in `train.py`.
+whatever weights that kind writes, and `training_curve.jsonl` (one row per evaluation step: step,
+epoch, mean training loss, validation accuracy, seconds) when training recorded one. Training
+lives in each kind's module, dispatch in `train.py`.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from rmboost.errors import UserError
+from rmboost.io.rows import write_rows
 from rmboost.records import Pair, Prompt
+from rmboost.rm.training_loop import Progress
 
 META_FILE = "rmboost_rm.json"
+CURVE_FILE = "training_curve.jsonl"
 
 # kind -> "module:Class"; the class must have `from_dir(directory, settings)`.
 KINDS = {
     "embed-linear": "rmboost.rm.embed_linear:EmbedLinearRM",
+    "maxsim": "rmboost.rm.maxsim:MaxSimRM",
     "minilm": "rmboost.rm.minilm:MiniLMRM",
     "smollm2": "rmboost.rm.trl_reward:TRLRewardModel",
     "hf": "rmboost.rm.trl_reward:TRLRewardModel",
@@ -47,7 +53,7 @@ def kind_class(kind: str) -> type[RewardModel]:
     base = kind.split(":", 1)[0]
     if base not in KINDS:
         raise UserError(
-            f"unknown reward model kind {kind!r}; choose embed-linear, minilm, smollm2 or hf:PATH"
+            f"unknown reward model kind {kind!r}; choose maxsim, minilm, embed-linear, smollm2 or hf:PATH"
         )
     module, cls = KINDS[base].split(":")
     return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
@@ -57,6 +63,8 @@ class RewardModel(ABC):
     """Scores a response to a prompt; higher means preferred. Scoring is deterministic."""
 
     kind: ClassVar[str]
+    # Rows of the training curve (see the module docstring); empty for a loaded model.
+    curve: list[dict[str, Any]]
 
     @abstractmethod
     def score(self, prompts: Sequence[Prompt], responses: Sequence[str]) -> list[float]:
@@ -64,8 +72,18 @@ class RewardModel(ABC):
 
     @classmethod
     @abstractmethod
-    def train(cls, pairs: Sequence[Pair], kind: str, seed: int = 0, **overrides: Any) -> RewardModel:
-        """Train on `pairs`; `overrides` replace default settings (epochs, lr, max_length, ...)."""
+    def train(
+        cls,
+        pairs: Sequence[Pair],
+        kind: str,
+        seed: int = 0,
+        validation: Sequence[Pair] = (),
+        on_progress: Progress | None = None,
+        **overrides: Any,
+    ) -> RewardModel:
+        """Train on `pairs`; `overrides` replace default settings (epochs, lr, max_length, ...).
+        With `validation` pairs the checkpoint with the best accuracy on them is kept;
+        `on_progress(step, total_steps, loss, val_accuracy)` is called at each evaluation step."""
 
     @abstractmethod
     def settings(self) -> dict[str, Any]:
@@ -84,6 +102,8 @@ class RewardModel(ABC):
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.save_weights(d)
+        if getattr(self, "curve", None):
+            write_rows(d / CURVE_FILE, self.curve)
         meta = {"kind": self.kind_name(), "settings": self.settings()}
         (d / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return d

@@ -3,10 +3,12 @@ Bradley-Terry loss. The cheapest kind: the encoder is never trained, so training
 seconds once the texts are embedded (embedding is most of the cost).
 
 Features of a (prompt, response) are `[r, p * r]`, where p and r are the mean-pooled, L2-normalised
-embeddings of the prompt (cut by the head-and-tail rule of `truncation.py`) and of the response.
-The prompt alone would add the same amount to both sides of a pair, so it is not a feature. The
-head is linear (`hidden=0`) or one hidden layer. The encoder is not saved: it is found again
-through its package, so a saved model is a few hundred kilobytes.
+embeddings of the prompt's evidence for this response (`evidence.py`: the sentences that best
+match it, the instruction and the question) and of the response. The prompt alone would add the
+same amount to both sides of a pair, so it is not a feature. The head is linear (`hidden=0`) or
+one hidden layer, trained by the shared loop of `training_loop.py` (best validation epoch kept).
+The encoder is not saved: it is found again through its package, so a saved model is a few
+hundred kilobytes.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 
 from rmboost.records import Pair, Prompt
 from rmboost.rm.base import RewardModel, with_overrides
-from rmboost.rm.encoding import PairEncoder, pad_batch, prompt_text
+from rmboost.rm.encoding import PairEncoder, pad_batch
 from rmboost.rm.runtime import offline, prepare_torch
+from rmboost.rm.training_loop import LoopSettings, Progress, train_loop, validation_accuracy
 
 EMBED_DIM = 384
 
@@ -32,23 +35,28 @@ class EmbedLinearSettings:
     lr: float = 1e-3
     weight_decay: float = 1e-2
     batch_size: int = 64
+    warmup_ratio: float = 0.0
+    evals_per_epoch: float = 1.0
+    patience: int = 15
+    evidence: bool = True
     seed: int = 0
 
 
 class MiniLMEmbedder:
     """Mean-pooled, normalised all-MiniLM-L6-v2 embeddings, remembered per text."""
 
-    _shared: dict[int, MiniLMEmbedder] = {}
+    _shared: dict[tuple[int, bool], MiniLMEmbedder] = {}
 
     @classmethod
-    def shared(cls, max_length: int) -> MiniLMEmbedder:
+    def shared(cls, max_length: int, evidence: bool = True) -> MiniLMEmbedder:
         """One embedder (and one memory of embedded texts) per process and max_length: an
         experiment trains many models on overlapping texts and scores all on the same test set."""
-        if max_length not in cls._shared:
-            cls._shared[max_length] = cls(max_length)
-        return cls._shared[max_length]
+        key = (max_length, evidence)
+        if key not in cls._shared:
+            cls._shared[key] = cls(max_length, evidence)
+        return cls._shared[key]
 
-    def __init__(self, max_length: int) -> None:
+    def __init__(self, max_length: int, evidence: bool = True) -> None:
         offline()
         from transformers import AutoModel, AutoTokenizer
 
@@ -56,7 +64,7 @@ class MiniLMEmbedder:
 
         self.tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
         self.model = AutoModel.from_pretrained(minilm_dir()).eval()
-        self.encoder = PairEncoder(self.tokenizer, max_length)
+        self.encoder = PairEncoder(self.tokenizer, max_length, evidence=evidence)
         self.cache: dict[str, Any] = {}
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> Any:
@@ -93,12 +101,14 @@ class EmbedLinearRM(RewardModel):
     ) -> None:
         self.head = head.eval()
         self.cfg = settings
-        self.embedder = embedder or MiniLMEmbedder.shared(settings.max_length)
+        self.embedder = embedder or MiniLMEmbedder.shared(settings.max_length, settings.evidence)
+        self.curve: list[dict[str, Any]] = []
 
     def features(self, prompts: Sequence[Prompt], responses: Sequence[str]) -> Any:
         import torch
 
-        p = self.embedder.embed([prompt_text(x) for x in prompts])
+        encoder = self.embedder.encoder
+        p = self.embedder.embed([encoder.evidence_text(x, r) for x, r in zip(prompts, responses, strict=True)])
         r = self.embedder.embed(list(responses))
         return torch.cat([r, p * r], dim=-1)
 
@@ -110,29 +120,40 @@ class EmbedLinearRM(RewardModel):
 
     @classmethod
     def train(
-        cls, pairs: Sequence[Pair], kind: str = "embed-linear", seed: int = 0, **overrides: Any
+        cls,
+        pairs: Sequence[Pair],
+        kind: str = "embed-linear",
+        seed: int = 0,
+        validation: Sequence[Pair] = (),
+        on_progress: Progress | None = None,
+        **overrides: Any,
     ) -> EmbedLinearRM:
-        import torch
-
         from rmboost.rm.bradley_terry import bradley_terry_loss
 
-        settings = with_overrides(EmbedLinearSettings(), seed, overrides)
-        prepare_torch(settings.seed)
-        embedder = MiniLMEmbedder.shared(settings.max_length)
-        model = cls(make_head(settings.hidden), settings, embedder)
+        cfg = with_overrides(EmbedLinearSettings(), seed, overrides)
+        prepare_torch(cfg.seed)
+        model = cls(make_head(cfg.hidden), cfg, MiniLMEmbedder.shared(cfg.max_length, cfg.evidence))
         prompts = [p.prompt for p in pairs]
         fc = model.features(prompts, [p.chosen for p in pairs])
         fr = model.features(prompts, [p.rejected for p in pairs])
-        head = model.head.train()
-        opt = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-        gen = torch.Generator().manual_seed(settings.seed)
-        for _ in range(max(1, round(settings.epochs))):
-            for idx in torch.randperm(len(pairs), generator=gen).split(settings.batch_size):
-                loss = bradley_terry_loss(head(fc[idx]).squeeze(-1), head(fr[idx]).squeeze(-1))
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-        model.head = head.eval()
+        held = [p.prompt for p in validation]
+        vc = model.features(held, [p.chosen for p in validation]) if validation else None
+        vr = model.features(held, [p.rejected for p in validation]) if validation else None
+        head = model.head
+
+        def batch_loss(idx: list[int]) -> Any:
+            return bradley_terry_loss(head(fc[idx]).squeeze(-1), head(fr[idx]).squeeze(-1))
+
+        def validate() -> float:
+            import torch
+
+            with torch.inference_mode():
+                return validation_accuracy(head(vc).reshape(-1).tolist(), head(vr).reshape(-1).tolist())
+
+        loop = LoopSettings(float(max(1, round(cfg.epochs))), cfg.lr, cfg.batch_size, cfg.weight_decay,
+                            cfg.warmup_ratio, cfg.evals_per_epoch, cfg.patience, cfg.seed)
+        model.curve = train_loop(list(head.parameters()), pairs, batch_loss, loop, head,
+                                 validate if validation else None, on_progress)
         return model
 
     def settings(self) -> dict[str, Any]:
@@ -150,7 +171,8 @@ class EmbedLinearRM(RewardModel):
     def from_dir(cls, directory: Path, settings: dict[str, Any]) -> EmbedLinearRM:
         from safetensors.torch import load_file
 
-        cfg = EmbedLinearSettings(**settings)
+        # A model saved before evidence selection existed read the prompt's head and tail.
+        cfg = EmbedLinearSettings(**{"evidence": False, **settings})
         prepare_torch(cfg.seed)
         head = make_head(cfg.hidden)
         head.load_state_dict(load_file(str(directory / "head.safetensors")))

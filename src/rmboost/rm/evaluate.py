@@ -5,8 +5,11 @@ A pair is won when the chosen response scores higher, lost when lower, and count
 The 95% interval is a percentile bootstrap that resamples prompts, not pairs: QA-Feedback has up to
 six pairs per question, and those are not independent. With one pair per prompt it is the ordinary
 pair bootstrap. Baselines: `longer` always prefers the longer response (in characters);
-`first` always prefers the response listed first in the source comparison, known only when pairs
-carry `chosen_listed_first` (QA-Feedback does), otherwise reported as unavailable.
+`overlap` prefers the response with the larger share of its words found in the prompt
+(`lexical.overlap_share`: lower-cased `\\w+` words, a conversation read as its text), the lexical
+faithfulness rule a reward model should beat; `first` always prefers the response listed first in
+the source comparison, known only when pairs carry `chosen_listed_first` (QA-Feedback does),
+otherwise reported as unavailable. Every baseline counts a tie as half.
 Scoring is the model's job; this module only counts.
 """
 
@@ -20,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rmboost.records import Pair
+from rmboost.rm.encoding import prompt_text
+from rmboost.rm.lexical import overlap_share
 
 if TYPE_CHECKING:
     from rmboost.rm.base import RewardModel
@@ -95,6 +100,12 @@ def evaluate_scores(
     main = bootstrap_accuracy(wins, clusters, n_boot, seed)
     longer = outcomes([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
     baselines: dict[str, Accuracy | None] = {"longer": bootstrap_accuracy(longer, clusters, n_boot, seed)}
+    texts = [prompt_text(p.prompt) for p in pairs]
+    overlap = outcomes(
+        [overlap_share(t, p.chosen) for t, p in zip(texts, pairs, strict=True)],
+        [overlap_share(t, p.rejected) for t, p in zip(texts, pairs, strict=True)],
+    )
+    baselines["overlap"] = bootstrap_accuracy(overlap, clusters, n_boot, seed)
     if pairs and all("chosen_listed_first" in p.extra for p in pairs):
         first = np.array([1.0 if p.extra["chosen_listed_first"] else 0.0 for p in pairs])
         baselines["first"] = bootstrap_accuracy(first, clusters, n_boot, seed)
@@ -145,6 +156,7 @@ def format_table(report: EvalReport) -> str:
     lines = [f"{'':<28} {'accuracy':>8}   {'95% CI':<16} {'n':>7}"]
     lines.append(row("reward model", Accuracy(report.accuracy, report.ci_low, report.ci_high, report.n)))
     lines.append(row("baseline: longer response", report.baselines.get("longer")))
+    lines.append(row("baseline: word overlap", report.baselines.get("overlap")))
     lines.append(row("baseline: first listed", report.baselines.get("first")))
     for name, a in report.subsets.items():
         lines.append(row(f"subset {name}", a))

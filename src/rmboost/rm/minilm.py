@@ -1,15 +1,13 @@
 """`minilm`: all-MiniLM-L6-v2 fine-tuned end to end as a cross-encoder reward model. The input is
-`[CLS] prompt [SEP] response [SEP]` (cut by `truncation.py`), the score a linear head on the pooled
-`[CLS]`; training minimises the Bradley-Terry loss with AdamW and a linear warm-up/decay schedule.
-Minutes on a CPU: 2,000 pairs at 256 tokens trained in 12 minutes on 2 cores (docs/PERFORMANCE.md).
-The loop is plain torch rather than TRL's trainer so that it stays small and CPU-friendly.
+`[CLS] evidence [SEP] response [SEP]`, where the evidence is the prompt reduced to the sentences
+that best match this response, the instruction and the question (`evidence.py`; then cut by
+`truncation.py` if need be); the score is a linear head on the pooled `[CLS]`. Training is the
+shared loop of `training_loop.py` (Bradley-Terry loss, AdamW, best validation checkpoint), plain
+torch rather than TRL's trainer so that it stays small and CPU-friendly.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,8 +17,7 @@ from rmboost.records import Pair, Prompt
 from rmboost.rm.base import RewardModel, with_overrides
 from rmboost.rm.encoding import PairEncoder, pad_batch, score_ids
 from rmboost.rm.runtime import offline, prepare_torch
-
-log = logging.getLogger(__name__)
+from rmboost.rm.training_loop import LoopSettings, Progress, pair_inputs, train_loop, validation_accuracy
 
 
 @dataclass
@@ -31,7 +28,10 @@ class MiniLMSettings:
     batch_size: int = 8
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
+    evals_per_epoch: float = 2.0
+    patience: int = 4
     head: int = 32
+    evidence: bool = True
     seed: int = 0
 
 
@@ -42,20 +42,24 @@ class MiniLMRM(RewardModel):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.cfg = settings
-        self.encoder = PairEncoder(tokenizer, settings.max_length, "cross", settings.head)
+        self.encoder = PairEncoder(tokenizer, settings.max_length, "cross", settings.head, settings.evidence)
+        self.curve: list[dict[str, Any]] = []
 
     def score(self, prompts: Sequence[Prompt], responses: Sequence[str]) -> list[float]:
         ids = [self.encoder.encode(p, r) for p, r in zip(prompts, responses, strict=True)]
         return score_ids(self.model, ids, self.tokenizer.pad_token_id, batch_size=32)
 
     @classmethod
-    def train(cls, pairs: Sequence[Pair], kind: str = "minilm", seed: int = 0, **overrides: Any) -> MiniLMRM:
-        import torch
-        from transformers import (
-            AutoModelForSequenceClassification,
-            AutoTokenizer,
-            get_linear_schedule_with_warmup,
-        )
+    def train(
+        cls,
+        pairs: Sequence[Pair],
+        kind: str = "minilm",
+        seed: int = 0,
+        validation: Sequence[Pair] = (),
+        on_progress: Progress | None = None,
+        **overrides: Any,
+    ) -> MiniLMRM:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         from rmboost.rm.bradley_terry import bradley_terry_loss
         from rmboost.rm.local_models import minilm_dir
@@ -65,41 +69,24 @@ class MiniLMRM(RewardModel):
         tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
         net = AutoModelForSequenceClassification.from_pretrained(minilm_dir(), num_labels=1)
         model = cls(net, tokenizer, cfg)
-        chosen = [model.encoder.encode(p.prompt, p.chosen) for p in pairs]
-        rejected = [model.encoder.encode(p.prompt, p.rejected) for p in pairs]
-        per_epoch = math.ceil(len(pairs) / cfg.batch_size)
-        steps = max(1, math.ceil(cfg.epochs * per_epoch))
-        opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * steps), steps)
-        gen = torch.Generator().manual_seed(cfg.seed)
-        batches: list[list[int]] = []
-        net.train()
-        start = time.perf_counter()
-        for step in range(steps):
-            if not batches:
-                batches = [
-                    b.tolist() for b in torch.randperm(len(pairs), generator=gen).split(cfg.batch_size)
-                ]
-            idx = batches.pop(0)
-            input_ids, mask = pad_batch(
-                [chosen[i] for i in idx] + [rejected[i] for i in idx], tokenizer.pad_token_id
+        inputs, chosen, rejected = pair_inputs(pairs, model.encoder.encode)
+
+        def batch_loss(idx: list[int]) -> Any:
+            used = sorted({chosen[i] for i in idx} | {rejected[i] for i in idx})
+            where = {u: k for k, u in enumerate(used)}
+            ids, mask = pad_batch([inputs[u] for u in used], tokenizer.pad_token_id)
+            rewards = net(input_ids=ids, attention_mask=mask).logits.reshape(-1)
+            return bradley_terry_loss(
+                rewards[[where[chosen[i]] for i in idx]], rewards[[where[rejected[i]] for i in idx]]
             )
-            rewards = net(input_ids=input_ids, attention_mask=mask).logits.reshape(-1)
-            loss = bradley_terry_loss(rewards[: len(idx)], rewards[len(idx) :])
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            if (step + 1) % 20 == 0 or step + 1 == steps:
-                log.info(
-                    "minilm step %d/%d loss %.4f (%.0fs)",
-                    step + 1,
-                    steps,
-                    loss.item(),
-                    time.perf_counter() - start,
-                )
-        model.model = net.eval()
+
+        def validate() -> float:
+            return validation_accuracy(*model.score_pairs(validation))
+
+        loop = LoopSettings(cfg.epochs, cfg.lr, cfg.batch_size, cfg.weight_decay, cfg.warmup_ratio,
+                            cfg.evals_per_epoch, cfg.patience, cfg.seed)
+        model.curve = train_loop(list(net.parameters()), pairs, batch_loss, loop, net,
+                                 validate if validation else None, on_progress)
         return model
 
     def settings(self) -> dict[str, Any]:
@@ -114,7 +101,8 @@ class MiniLMRM(RewardModel):
         offline()
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        cfg = MiniLMSettings(**settings)
+        # A model saved before evidence selection existed read the prompt's head and tail.
+        cfg = MiniLMSettings(**{"evidence": False, **settings})
         prepare_torch(cfg.seed)
         net = AutoModelForSequenceClassification.from_pretrained(directory / "model")
         return cls(net, AutoTokenizer.from_pretrained(directory / "model"), cfg)

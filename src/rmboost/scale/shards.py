@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rmboost.errors import InputError, UserError
 from rmboost.io.prompts import parse_row, read_prompts
-from rmboost.io.rows import is_parquet, write_rows
+from rmboost.io.rows import is_parquet, require_rows, write_rows
 from rmboost.records import Failure, PromptRecord
 
 DEFAULT_SHARD_SIZE = 1000
@@ -102,6 +102,7 @@ def scan_input(path: str | Path, limit: int | None, on_error: str, shard_size: i
     mode the first bad row is raised here, before any shard starts: the local engine raises at the
     same row, but only after making the pairs above it."""
     p = Path(path)
+    require_rows(p, "prompts")
     starts = None if is_parquet(p) else _line_starts(p)
     scan = InputScan()
     first_shard: dict[str, int] = {}

@@ -133,7 +133,7 @@ class FaultServer:
         self._lock = threading.Lock()
         self._port = port
         self._loop = asyncio.new_event_loop()
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-server", daemon=True)
 
     @property

@@ -1,0 +1,60 @@
+"""`rmboost data ...`: turn public human-labelled data sets into rmboost's files.
+
+`data qa-feedback FILE --split {train,test,all} --as {prompts,pairs,corrections} --output OUT [--format parquet]`
+writes QA-Feedback questions as prompt records (for generation), its human comparisons as TRL
+pairs (for training and evaluation), or its human corrections as known-good pairs (corrected
+text over `prediction 1`, see `data/qa_corrections.py`), with the same question-level split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+
+from rmboost.options import add_dataclass_args, from_args, on_error_option, option
+
+
+@dataclass
+class QAFeedbackConfig:
+    file: str = field(metadata={"cli": False})
+    output: str = option("", "where to write (JSONL, or Parquet)", required=True)
+    split: str = option("all", "questions to keep; the split is by a hash of the question",
+                        choices=["train", "test", "all"])
+    as_: str = field(default="prompts", metadata={"cli": False})
+    format: str = option("jsonl", "output file format", choices=["jsonl", "parquet"])
+    on_error: str = on_error_option("question")
+
+
+def _qa_feedback(args: argparse.Namespace) -> int:
+    from rmboost.data.qa_corrections import export_corrections
+    from rmboost.data.qa_feedback import export
+    from rmboost.io.rows import SkipCounter
+
+    cfg = from_args(QAFeedbackConfig, args)
+    counter = SkipCounter(on_error=cfg.on_error)  # type: ignore[arg-type]
+    if cfg.as_ == "corrections":
+        n = export_corrections(cfg.file, cfg.output, cfg.split, cfg.format, counter)  # type: ignore[arg-type]
+    else:
+        n = export(cfg.file, cfg.output, cfg.split, cfg.as_, cfg.format, counter)  # type: ignore[arg-type]
+    skipped = f", skipped {counter.skipped} malformed" if counter.skipped else ""
+    left = "".join(f", left out {k} questions: {reason}" for reason, k in counter.left_out.items())
+    print(f"wrote {n} {cfg.as_} to {cfg.output}{left}{skipped}", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("data", help="convert public human-labelled data sets")
+    sub = parser.add_subparsers(dest="data_command", required=True, metavar="SOURCE")
+    qa = sub.add_parser("qa-feedback", help="QA-Feedback dev_feedback.json as prompt records or TRL pairs")
+    qa.add_argument("file", help="dev_feedback.json (a JSON list of questions)")
+    qa.add_argument(
+        "--as",
+        dest="as_",
+        choices=["prompts", "pairs", "corrections"],
+        default="prompts",
+        help="prompt records {id, prompt, context, task}, human-labelled TRL pairs, or the human "
+        "corrections as pairs (corrected text chosen over prediction 1; default: prompts)",
+    )
+    add_dataclass_args(qa, QAFeedbackConfig)
+    qa.set_defaults(func=_qa_feedback)

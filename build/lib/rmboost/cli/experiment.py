@@ -1,0 +1,25 @@
+"""`rmboost experiment`: reproduce the paper's comparison from a YAML config."""
+
+from __future__ import annotations
+
+import argparse
+
+from rmboost.experiment.run import run_experiment
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "experiment",
+        help="run the method x reward-model comparison on QA-Feedback from a YAML config",
+        description="Generate pairs with each method, train each reward-model kind on Syn, Real and "
+        "Real+Syn, score them on human-labelled test pairs; write results.md/.json/.png.",
+    )
+    parser.add_argument("--config", required=True, help="experiment YAML (see configs/)")
+    parser.add_argument("--output", default=None, help="output folder (default runs/<config name>)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = run_experiment(args.config, args.output)
+    print(f"{len(summary['results'])} reward models scored in {summary['wall_seconds']:.0f}s")
+    return 0

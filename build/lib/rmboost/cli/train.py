@@ -1,0 +1,73 @@
+"""`rmboost train --data FILE [--data FILE ...] [--rm KIND] --output DIR [--seed N]`: train a
+Bradley-Terry reward model on one or more pair files and save it to DIR (with its training curve).
+A share of the training questions is held out to pick the best checkpoint; each evaluation step
+prints one line to stderr (`show_progress`, kept apart from the trainers)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from dataclasses import dataclass
+
+from rmboost.options import add_dataclass_args, from_args, on_error_option, option
+
+FORMATS = ["trl", "qa-feedback", "hh", "rewardbench"]
+
+
+@dataclass
+class TrainConfig:
+    data: list[str] = option([], "a pair file (TRL JSONL or Parquet); repeat to train on a mixture", required=True)
+    rm: str = option("maxsim", "kind: maxsim (the default: the best on 2 CPU cores), minilm, embed-linear, "
+                     "smollm2, or hf:PATH (a local transformers checkpoint)")
+    output: str = option("", "directory to save the reward model in", required=True)
+    seed: int = option(0, "seed for initialisation and shuffling")
+    format: str = option("trl", "format of the --data files", choices=FORMATS)
+    split: str = option("all", "questions to use with --format qa-feedback", choices=["train", "test", "all"])
+    epochs: float | None = option(None, "passes over the data (kind's default if unset)")
+    lr: float | None = option(None, "learning rate (kind's default if unset)")
+    batch_size: int | None = option(None, "pairs per step (kind's default if unset)")
+    max_length: int | None = option(None, "tokens per (prompt, response) input; longer ones are cut, see truncation.py")
+    validation_fraction: float | None = option(None, "share of the training questions held out to pick the "
+                                               "best checkpoint (default 0.2; 0 trains on all, keeps the last)")
+    patience: int | None = option(None, "stop after this many evaluations without a validation gain")
+    on_error: str = on_error_option()
+
+
+def show_progress(step: int, total_steps: int, loss: float, val_accuracy: float | None) -> None:
+    """One stderr line per evaluation step of a training run."""
+    val = "" if val_accuracy is None else f"  validation accuracy {val_accuracy:.3f}"
+    print(f"step {step}/{total_steps}  loss {loss:.4f}{val}", file=sys.stderr, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rmboost.io.rows import SkipCounter
+    from rmboost.rm.train import load_training_pairs, train_reward_model
+
+    cfg = from_args(TrainConfig, args)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    counter = SkipCounter(on_error=cfg.on_error)  # type: ignore[arg-type]
+    pairs = load_training_pairs(cfg.data, cfg.format, counter, cfg.split)  # type: ignore[arg-type]
+    if counter.skipped:
+        print(f"skipped {counter.skipped} malformed rows, e.g. {counter.first_errors[0]}", file=sys.stderr)
+    start = time.perf_counter()
+    overrides = {
+        "epochs": cfg.epochs,
+        "lr": cfg.lr,
+        "batch_size": cfg.batch_size,
+        "max_length": cfg.max_length,
+        "validation_fraction": cfg.validation_fraction,
+        "patience": cfg.patience,
+    }
+    model = train_reward_model(pairs, cfg.rm, cfg.seed, on_progress=show_progress, **overrides)
+    seconds = time.perf_counter() - start
+    model.save(cfg.output)
+    print(f"trained {cfg.rm} on {len(pairs)} pairs in {seconds:.1f}s; saved to {cfg.output}", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a reward model on preference pairs")
+    add_dataclass_args(parser, TrainConfig)
+    parser.set_defaults(func=_run)

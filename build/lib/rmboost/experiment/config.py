@@ -1,0 +1,153 @@
+"""The experiment's YAML config: which data, methods (and variants), reward-model kinds, seeds.
+
+`load_config` checks every field, every method's generate options, and that the data files exist,
+before anything runs, and names the file and field it refuses. Running the experiment is `run.py`'s
+job; reading the data is `dataset.py`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rmboost.errors import UserError
+from rmboost.generation.config import GenerateConfig
+
+DATA_FORMATS = ("qa-feedback", "hh", "trl")
+# The generation task when the config names none: the one each format's prompts are written for.
+DEFAULT_TASK = {"qa-feedback": "qa", "hh": "chat"}
+TASKS = ("qa", "chat", "summarization")
+CONTROL_SETS = ("oracle-rewrite", "oracle-rewrite-flipped")
+
+
+@dataclass
+class Variant:
+    """One way of making synthetic pairs: a method plus GenerateConfig options."""
+
+    name: str
+    method: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DataConfig:
+    """The human-labelled data: Real pairs and prompts come from `path`, the test pairs from
+    `test_path`, or, without one, from the other side of a split by a hash of the prompt."""
+
+    format: str = "qa-feedback"
+    path: str = "../shared/data/qa_feedback/dev_feedback.json"
+    test_path: str | None = None
+    on_error: str = "raise"  # a malformed row: stop with its error, or skip and count it
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = "experiment"
+    data: DataConfig = field(default_factory=DataConfig)
+    train_prompts: int | None = 40
+    test_pairs: int | None = None
+    methods: list[Variant] = field(default_factory=list)
+    reward_models: list[str] = field(default_factory=lambda: ["embed-linear"])
+    train_sets: list[str] = field(default_factory=lambda: ["syn", "real", "real+syn"])
+    generation: dict[str, Any] = field(default_factory=dict)
+    rm_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    west_of_n_scorer: str = "real-rm"
+    seed: int = 0
+    # Trainings per (train set, reward model), with seeds seed, seed+1, ...: a reward model's
+    # accuracy moves with its training seed, so the tables average each test pair's outcome over
+    # the trainings and show the spread of their accuracies.
+    rm_seeds: int = 1
+    bootstrap: int = 1000
+    stats: bool = True
+    embeddings: bool = True
+    # Known-good training sets (QA-Feedback's human corrections, and the same pairs flipped): does
+    # the yardstick see good data? Only data with corrections has them.
+    controls: bool = False
+    # Pairs per Syn set: a number, "real" (the Real set's size), or unset (the smallest Syn set).
+    syn_size: int | str | None = None
+
+    @property
+    def task(self) -> str:
+        return str(self.generation.get("task") or DEFAULT_TASK.get(self.data.format, "qa"))
+
+
+def _methods(raw: list[Any], p: Path) -> list[Variant]:
+    methods = []
+    for i, m in enumerate(raw):
+        if isinstance(m, str):
+            methods.append(Variant(name=m, method=m))
+        elif isinstance(m, dict) and "method" in m:
+            m = dict(m)
+            methods.append(Variant(name=str(m.pop("name", m["method"])), method=str(m.pop("method")), options=m))
+        else:
+            raise UserError(f"{p}: field 'methods[{i}]': a method name or a mapping with 'method'")
+    names = [v.name for v in methods]
+    clash = sorted({n for n in names if names.count(n) > 1 or n in CONTROL_SETS or n == "real"})
+    if clash:
+        raise UserError(f"{p}: field 'methods': names must be unique and not real or a control set: {clash}")
+    return methods
+
+
+def _data(raw: Any, p: Path) -> DataConfig:
+    if isinstance(raw, str):  # the old form: a QA-Feedback file
+        raw = {"path": raw}
+    if not isinstance(raw, dict):
+        raise UserError(f"{p}: field 'data' must be a file name or a mapping with format, path, test_path")
+    known = {f.name for f in fields(DataConfig)}
+    if set(raw) - known:
+        raise UserError(f"{p}: field 'data' has unknown key(s) {sorted(set(raw) - known)}; known: {sorted(known)}")
+    data = DataConfig(**{k: str(v) if v is not None else None for k, v in raw.items()})  # type: ignore[arg-type]
+    if data.format not in DATA_FORMATS:
+        raise UserError(f"{p}: field 'data.format': unknown format {data.format!r}; choose one of "
+                        f"{', '.join(DATA_FORMATS)}")
+    if data.on_error not in ("raise", "skip"):
+        raise UserError(f"{p}: field 'data.on_error' must be raise or skip, got {data.on_error!r}")
+    for name in ("path", "test_path"):
+        value = getattr(data, name)
+        if (name == "path" or value is not None) and not Path(str(value)).is_file():
+            raise UserError(f"{p}: field 'data.{name}': no such file {value}")
+    return data
+
+
+def _check(config: ExperimentConfig, p: Path) -> None:
+    if not isinstance(config.rm_seeds, int) or config.rm_seeds < 1:
+        raise UserError(f"{p}: field 'rm_seeds' must be a whole number >= 1, got {config.rm_seeds!r}")
+    size = config.syn_size
+    if size is not None and size != "real" and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise UserError(f"{p}: field 'syn_size' must be a whole number >= 1 or 'real', got {size!r}")
+    if not isinstance(config.controls, bool):
+        raise UserError(f"{p}: field 'controls' must be true or false, got {config.controls!r}")
+    gen_fields = {f.name for f in fields(GenerateConfig)}
+    for where, opts in [("generation", config.generation)] + [(f"methods: {v.name}", v.options)
+                                                              for v in config.methods]:
+        bad = set(opts) - gen_fields
+        if bad:
+            raise UserError(f"{p}: field '{where}' has unknown generate option(s) {sorted(bad)}")
+    if config.data.format == "trl" and "task" not in config.generation:
+        raise UserError(f"{p}: field 'generation.task': say which task a trl file's prompts are for "
+                        f"({', '.join(TASKS)})")
+    if config.task not in TASKS:
+        raise UserError(f"{p}: field 'generation.task': unknown task {config.task!r}; choose one of {', '.join(TASKS)}")
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise UserError(f"{p}: cannot read experiment config: {e}") from e
+    if not isinstance(raw, dict):
+        raise UserError(f"{p}: an experiment config must be a YAML mapping")
+    known = {f.name for f in fields(ExperimentConfig)}
+    unknown = set(raw) - known
+    if unknown:
+        raise UserError(f"{p}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
+    methods = _methods(raw.pop("methods", ["rmboost", "rlaif", "west-of-n", "rlcd"]), p)
+    data = _data(raw.pop("data", {}), p)
+    config = ExperimentConfig(**raw, methods=methods, data=data)
+    _check(config, p)
+    return config
+

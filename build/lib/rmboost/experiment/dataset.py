@@ -1,0 +1,128 @@
+"""The experiment's data, from the config's `data` section: the training prompts the methods answer,
+the Real pairs (the training rows), the test pairs (the yardstick), and, for QA-Feedback, the
+training questions' human corrections (the controls). Written under `<output>/data/`.
+
+QA-Feedback is split by a hash of the question (`qa_feedback.split_of`); an HH or TRL pair file
+by the same hash of its prompt's first user turn (`data/splits.py`), unless `data.test_path`
+gives the test pairs. A conversation's prompt is its turns before the last reply. `train_prompts`
+keeps the first prompts by id, and the Real pairs of those prompts only. A split that leaves a
+side empty is a `UserError` here, before any generation. Loading rows is `rmboost.data`'s job.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rmboost.data.formats import load_pairs
+from rmboost.data.qa_corrections import load_corrections
+from rmboost.data.qa_feedback import QAFeedbackQuestion, load_questions, pairs, prompt_records
+from rmboost.data.splits import pairs_of_prompts, split_pairs
+from rmboost.data.splits import prompt_records as pair_prompt_records
+from rmboost.errors import UserError
+from rmboost.experiment.config import ExperimentConfig
+from rmboost.experiment.log import log
+from rmboost.io.rows import SkipCounter, write_rows
+from rmboost.records import Pair
+
+
+@dataclass
+class Prepared:
+    prompts: Path
+    real: Path
+    real_pairs: int
+    test: list[Pair]
+    corrections: list[Pair] | None  # None: the data has no known-good pairs
+    info: dict[str, Any]
+
+
+def write_pairs(path: Path, rows: list[Any]) -> Path:
+    write_rows(path, [p.to_dict() if hasattr(p, "to_dict") else p for p in rows])
+    return path
+
+
+@dataclass
+class _Sides:
+    records: list[dict[str, Any]]
+    real: list[Pair]
+    test: list[Pair]
+    available_prompts: int
+    split: str
+    questions: list[QAFeedbackQuestion] | None = None
+
+
+def _qa_feedback(c: ExperimentConfig, counter: SkipCounter) -> _Sides:
+    d = c.data
+    if d.test_path:
+        train_q, test_q, rule = load_questions(d.path, "all", counter), load_questions(d.test_path, "all", counter), \
+            "test pairs from data.test_path"
+    else:
+        train_q, test_q = load_questions(d.path, "train", counter), load_questions(d.path, "test", counter)
+        rule = "split by a hash of the question"
+    _check_sides(c, len(train_q), len(test_q), "questions")
+    available = len(train_q)
+    train_q = sorted(train_q, key=lambda q: q.id)[: c.train_prompts]
+    return _Sides(prompt_records(train_q), pairs(train_q), pairs(test_q), available, rule, train_q)
+
+
+def _pair_file(c: ExperimentConfig, counter: SkipCounter) -> _Sides:
+    d = c.data
+    rows = load_pairs(d.path, d.format, counter)
+    if d.test_path:
+        train, test, rule = rows, load_pairs(d.test_path, d.format, counter), "test pairs from data.test_path"
+    else:
+        train, test = split_pairs(rows, "train"), split_pairs(rows, "test")
+        rule = "split by a hash of the prompt's first user turn"
+    _check_sides(c, len(train), len(test), "rows")
+    records = pair_prompt_records(train, c.task)
+    kept = records[: c.train_prompts]
+    return _Sides(kept, pairs_of_prompts(train, {r["id"] for r in kept}), test, len(records), rule)
+
+
+def _check_sides(c: ExperimentConfig, train: int, test: int, what: str) -> None:
+    d = c.data
+    if test == 0:
+        where = f"{d.test_path}: field 'data.test_path'" if d.test_path else \
+            f"{d.path}: the split by a hash of the prompt puts all {train} {what} on the training side"
+        raise UserError(f"{where}: no test {what}; give data.test_path or more data")
+    if train == 0:
+        raise UserError(f"{d.path}: field 'data.path': no training {what} (the split puts all {test} on the test side)")
+
+
+def prepare(c: ExperimentConfig, out: Path) -> Prepared:
+    counter = SkipCounter(on_error=c.data.on_error)  # type: ignore[arg-type]
+    sides = _qa_feedback(c, counter) if c.data.format == "qa-feedback" else _pair_file(c, counter)
+    if not sides.real:
+        raise UserError(f"{c.data.path}: the training prompts have no Real pair (every comparison is a tie?)")
+    test = sides.test
+    available_test = len(test)
+    if c.test_pairs is not None and len(test) > c.test_pairs:
+        test = sorted(random.Random(c.seed).sample(test, c.test_pairs), key=lambda p: p.id)
+    corrections = None
+    if sides.questions is not None and c.controls:
+        kept = {q.id for q in sides.questions}
+        corrections = [p for p in load_corrections(c.data.path, "all" if c.data.test_path else "train")
+                       if p.extra["question_id"] in kept]
+    prompts = write_pairs(out / "data" / "train_prompts.jsonl", sides.records)
+    real = write_pairs(out / "data" / "real_train.jsonl", sides.real)
+    write_pairs(out / "data" / "test_pairs.jsonl", test)
+    info = {"format": c.data.format, "path": c.data.path, "test_path": c.data.test_path, "split": sides.split,
+            "task": c.task, "train_prompts": len(sides.records), "train_prompts_available": sides.available_prompts,
+            "real_pairs": len(sides.real), "test_pairs": len(test), "test_pairs_available": available_test,
+            "left_out": dict(counter.left_out), "skipped_malformed": counter.skipped,
+            "has_controls": sides.questions is not None}
+    if corrections is not None:
+        info["corrections"] = len(corrections)
+    log(f"data: {describe(info)}")
+    return Prepared(prompts, real, len(sides.real), test, corrections, info)
+
+
+def describe(info: dict[str, Any]) -> str:
+    """One line naming the data set and its split sizes, for the log and the tables."""
+    left = "".join(f"; {n} rows left out: {reason}" for reason, n in info.get("left_out", {}).items())
+    skipped = f"; {info['skipped_malformed']} malformed rows skipped" if info.get("skipped_malformed") else ""
+    test_from = f", test {info['test_path']}" if info.get("test_path") else ""
+    return (f"{info['format']} {info['path']}{test_from} ({info['split']}): {info['train_prompts']} training "
+            f"prompts, {info['real_pairs']} Real pairs, {info['test_pairs']} test pairs{left}{skipped}")

@@ -1,0 +1,144 @@
+"""Diagnostics of a pair file: what a reward model trained on it could learn besides quality.
+
+Label balance, lengths and the length bias (how often the chosen response is the longer one),
+lexical diversity (distinct-1/2), embedding diversity (mean cosine distance between responses,
+all-MiniLM-L6-v2), duplicates, tokens per pair, the failure rate (from the failures file beside
+the pairs), the aspect histogram, and, given a reference reward model trained on real data, the
+share of pairs it orders the same way (an estimate of label agreement with real preferences).
+Plotting is in `stats_plot.py`; this module only computes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rmboost.data.trl_pairs import parse_row
+from rmboost.io.output import output_paths
+from rmboost.io.rows import SkipCounter, read_rows
+from rmboost.methods.checks import normalise
+
+
+@dataclass
+class PairStats:
+    file: str
+    pairs: int
+    failures: int
+    failure_rate: float
+    better_share: float | None
+    chosen_words: float
+    rejected_words: float
+    chosen_longer_share: float
+    distinct_1: float
+    distinct_2: float
+    embedding_diversity: float | None
+    duplicate_share: float
+    tokens_per_pair: float | None
+    aspects: dict[str, int] = field(default_factory=dict)
+    reference_agreement: float | None = None
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def table(self) -> str:
+        def pct(x: float | None) -> str:
+            return "n/a" if x is None else f"{100 * x:.1f}%"
+
+        def num(x: float | None, digits: int = 1) -> str:
+            return "n/a" if x is None else f"{x:.{digits}f}"
+
+        rows = [
+            ("pairs", str(self.pairs)),
+            ("failures", f"{self.failures} ({pct(self.failure_rate)} of prompts)"),
+            ("label BETTER share", pct(self.better_share)),
+            ("mean words chosen / rejected", f"{num(self.chosen_words)} / {num(self.rejected_words)}"),
+            ("chosen is longer (length bias)", pct(self.chosen_longer_share)),
+            ("distinct-1 / distinct-2", f"{num(self.distinct_1, 3)} / {num(self.distinct_2, 3)}"),
+            ("embedding diversity (mean cosine distance)", num(self.embedding_diversity, 3)),
+            ("duplicate pairs", pct(self.duplicate_share)),
+            ("tokens per pair", num(self.tokens_per_pair, 0)),
+            ("reference RM agrees", pct(self.reference_agreement)),
+            ("aspects", ", ".join(f"{k} {v}" for k, v in sorted(self.aspects.items(), key=lambda kv: -kv[1])) or "n/a"),
+        ]
+        width = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def distinct_n(texts: list[str], n: int) -> float:
+    grams: list[tuple[str, ...]] = []
+    for t in texts:
+        words = t.lower().split()
+        grams.extend(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def embedding_diversity(texts: list[str], sample: int = 400, seed: int = 0) -> float | None:
+    """Mean pairwise cosine distance between (a sample of) the responses' MiniLM embeddings."""
+    if len(texts) < 2:
+        return None
+    from rmboost.rm.embed_linear import MiniLMEmbedder
+
+    picked = random.Random(seed).sample(texts, min(sample, len(texts)))
+    emb = MiniLMEmbedder.shared(max_length=128).embed(picked)
+    sims = emb @ emb.T
+    n = len(picked)
+    mean_sim = (float(sims.sum()) - float(sims.diagonal().sum())) / (n * (n - 1))
+    return 1.0 - mean_sim
+
+
+def _failures(pairs_file: Path) -> tuple[int, Counter[str]]:
+    failures_file = output_paths(pairs_file)["failures"]
+    reasons: Counter[str] = Counter()
+    if failures_file.exists():
+        for _, row in read_rows(failures_file, SkipCounter("skip")):
+            if isinstance(row, dict):
+                reasons[f"{row.get('stage', '?')}: {row.get('reason', '?')}"[:80]] += 1
+    return sum(reasons.values()), reasons
+
+
+def compute_stats(pairs_file: str | Path, reference_rm: str | Path | None = None,
+                  embeddings: bool = True) -> PairStats:
+    path = Path(pairs_file)
+    rows = [row for _, row in read_rows(path)]
+    pairs = [parse_row(row, str(path), i + 1) for i, row in enumerate(rows)]
+    n = len(pairs)
+    labels = [r.get("label") for r in rows if r.get("label") in ("BETTER", "WORSE")]
+    cw = [len(p.chosen.split()) for p in pairs]
+    rw = [len(p.rejected.split()) for p in pairs]
+    responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
+    # A duplicate pair repeats another pair's (chosen, rejected) texts; human data re-pairs the same
+    # responses, so single responses repeating is normal and is not counted.
+    keys = Counter((normalise(p.chosen), normalise(p.rejected)) for p in pairs)
+    duplicates = sum(c - 1 for c in keys.values() if c > 1)
+    usages = [r.get("usage") for r in rows if isinstance(r.get("usage"), dict)]
+    token_counts = [t for t in (u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in usages) if t > 0]
+    aspects: Counter[str] = Counter(a for r in rows for a in (r.get("aspects") or []))
+    failures, reasons = _failures(path)
+    agreement = None
+    if reference_rm is not None and pairs:
+        from rmboost.rm.base import RewardModel
+
+        chosen, rejected = RewardModel.load(reference_rm).score_pairs(pairs)
+        agreement = sum(c > r for c, r in zip(chosen, rejected, strict=True)) / n
+    return PairStats(
+        file=str(path),
+        pairs=n,
+        failures=failures,
+        failure_rate=failures / (n + failures) if n + failures else 0.0,
+        better_share=labels.count("BETTER") / len(labels) if labels else None,
+        chosen_words=sum(cw) / n if n else 0.0,
+        rejected_words=sum(rw) / n if n else 0.0,
+        chosen_longer_share=sum(c > r for c, r in zip(cw, rw, strict=True)) / n if n else 0.0,
+        distinct_1=distinct_n(responses, 1),
+        distinct_2=distinct_n(responses, 2),
+        embedding_diversity=embedding_diversity(responses) if embeddings else None,
+        duplicate_share=duplicates / n if n else 0.0,
+        tokens_per_pair=sum(token_counts) / len(token_counts) if token_counts else None,
+        aspects=dict(aspects),
+        reference_agreement=agreement,
+        failure_reasons=dict(reasons.most_common(10)),
+    )

@@ -1,0 +1,220 @@
+"""`rmboost experiment`: the paper's comparison, end to end, from one YAML config.
+
+The data (`dataset.py`) is split by prompt. Training prompts give the methods' prompts and the
+Real pairs; test prompts give the human-labelled yardstick. Every method (and every "variant", a
+method with options, e.g. RMBoost with length control) makes pairs from the same training prompts;
+with `controls: true` on QA-Feedback the human corrections and their flipped copy join them; the
+sets are cut to one size (`syn_sets.py`); each reward-model kind is trained on each set, on Real,
+and on Real+set, and scored on the test pairs (`training.py`). Results go to the output folder as
+`results.json`, `results.md` and `results.png`, with `stats.md`/`stats.png` diagnostics of every
+pair set; `finish` is the last step of a run.
+
+Every step is resumable: generation reuses the request cache and finished pairs, and a trained
+model whose inputs are unchanged is not trained again, so a rerun or a changed training setting
+costs no new LLM call. This module only orchestrates; each step is a library call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rmboost.errors import EarlyStop
+from rmboost.experiment.config import CONTROL_SETS, ExperimentConfig, load_config
+from rmboost.experiment.dataset import Prepared, describe, prepare, write_pairs
+from rmboost.experiment.log import log
+from rmboost.experiment.summary import combined, controls_section, differences
+from rmboost.experiment.syn_sets import cut_sets, read_pair_rows, target_size, variant_options
+from rmboost.experiment.tables import (
+    controls_markdown,
+    data_markdown,
+    differences_markdown,
+    generation_markdown,
+    results_markdown,
+)
+from rmboost.experiment.training import Trainer
+from rmboost.generation.config import GenerateConfig
+from rmboost.generation.run import run_local
+
+__all__ = ["Experiment", "ExperimentConfig", "load_config", "run_experiment"]
+
+Job = tuple[str, list[Path], str, int]
+
+
+class Experiment(Trainer):
+    def __init__(self, config: ExperimentConfig, output: str | Path) -> None:
+        super().__init__(config, output)
+        self.generation: list[dict[str, Any]] = []  # each method's run summary, as this invocation ran it
+        self.data_info: dict[str, Any] = {}
+        self.sizes: dict[str, Any] = {}
+        self.real_pairs = 0
+
+    # --- data -------------------------------------------------------------------------------
+    def prepare_data(self) -> Prepared:
+        prepared = prepare(self.config, self.out)
+        self._test, self.data_info, self.real_pairs = prepared.test, prepared.info, prepared.real_pairs
+        return prepared
+
+    def write_controls(self, prepared: Prepared) -> dict[str, Path]:
+        """The known-good set and its flipped copy, as full pair files beside the Syn sets."""
+        from rmboost.data.qa_corrections import flipped
+
+        if not self.config.controls:
+            return {}
+        if prepared.corrections is None:
+            log(f"controls: not offered for {self.config.data.format} data (only QA-Feedback has corrections)")
+            return {}
+        if not prepared.corrections:
+            log("controls: no training question has a correction; none trained")
+            return {}
+        good, bad = CONTROL_SETS
+        folder = self.out / "pairs"
+        return {good: write_pairs(folder / f"{good}.jsonl", prepared.corrections),
+                bad: write_pairs(folder / f"{bad}.jsonl", flipped(prepared.corrections))}
+
+    # --- generation -------------------------------------------------------------------------
+    def plan(self) -> dict[str, dict[str, Any]]:
+        """Every variant's generate options, checked before any generation starts."""
+        c, prompts = self.config, int(self.data_info.get("train_prompts", 0))
+        return {v.name: variant_options(c, v, prompts, self.real_pairs) for v in c.methods}
+
+    def generate_all(self, prompts: Path, real: Path, plan: dict[str, dict[str, Any]]) -> dict[str, Path]:
+        c = self.config
+        made: dict[str, Path] = {}
+        scorer_path: str | None = None
+        for v in c.methods:
+            options = dict(plan[v.name])
+            if v.method == "west-of-n" and options.get("scorer", c.west_of_n_scorer) == "real-rm":
+                if scorer_path is None:
+                    # The paper's West-of-N scores with a reward model trained on the real data; it is
+                    # the same model as the Real row of the results, so it is trained once.
+                    self.train_and_score("real", [real], "embed-linear", self._test)
+                    scorer_path = str(self.out / "models" / "real--embed-linear")
+                options["scorer"] = scorer_path
+            out = self.out / "pairs" / f"{v.name}.jsonl"
+            log(f"generating with {v.name} ({v.method}) -> {out}")
+            gen = GenerateConfig(input=str(prompts), output=str(out), method=v.method,
+                                 **{"seed": c.seed, "progress": True, **{k: val for k, val in options.items()
+                                                         if k not in ("input", "output", "method")}})
+            summary = asyncio.run(run_local(gen))
+            if summary.stopped_early:
+                raise EarlyStop(f"{v.name}: {summary.stopped_early}", summary)
+            log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, "
+                f"{summary.calls_sent} calls sent, {summary.cache_hits} from cache, {summary.wall_seconds:.0f}s")
+            self.generation.append({"set": v.name, "method": v.method, **asdict(summary),
+                                    "per_pair": summary.per_pair(),
+                                    "pairs_per_prompt": options.get("pairs_per_prompt", 1)})
+            made[v.name] = out
+        return made
+
+    def equalise(self, made: dict[str, Path], controls: dict[str, Path] | None = None) -> dict[str, Path]:
+        """Cut every set to one size (`syn_sets.cut_sets`); the sizes and notes go to the tables."""
+        cut = cut_sets({k: read_pair_rows(p) for k, p in made.items()},
+                       {k: read_pair_rows(p) for k, p in (controls or {}).items()},
+                       target_size(self.config, self.real_pairs), self.config.seed, self.out / "pairs")
+        for note in cut.notes:
+            log(note)
+        log(f"Syn sets cut to {cut.info['syn_pairs']} pairs each" + (
+            f", controls to {cut.info['control_pairs']}" if controls else ""))
+        self.sizes = cut.info
+        return cut.files
+
+    # --- the whole run ----------------------------------------------------------------------
+    def jobs(self, syn: dict[str, Path], real: Path) -> list[Job]:
+        """Per kind and seed: Real, then the small Syn sets (the paper's comparison), then the large
+        Real+Syn sets, so a long run that is stopped early has the whole Syn comparison, and all of
+        the first seed before any other."""
+        c, jobs = self.config, []
+        for kind in c.reward_models:
+            for seed in range(c.seed, c.seed + c.rm_seeds):
+                if "real" in c.train_sets:
+                    jobs.append(("real", [real], kind, seed))
+                if "syn" in c.train_sets:
+                    jobs += [(name, [path], kind, seed) for name, path in syn.items()]
+                if "real+syn" in c.train_sets:
+                    jobs += [(f"real+{name}", [real, path], kind, seed) for name, path in syn.items()]
+        return jobs
+
+    def run(self) -> dict[str, Any]:
+        c = self.config
+        start = time.monotonic()
+        self.out.mkdir(parents=True, exist_ok=True)
+        prepared = self.prepare_data()
+        plan = self.plan()
+        made = self.generate_all(prepared.prompts, prepared.real, plan)
+        syn = self.equalise(made, self.write_controls(prepared))
+        jobs = self.jobs(syn, prepared.real)
+        # The diagnostics need only the pairs and the reference model (Real / embed-linear), so a
+        # long run writes them as soon as that model is trained, not after hours of other training.
+        stats: list[dict[str, Any]] | None = None if c.stats else []
+        reference = ("real", [prepared.real], "embed-linear", c.seed)
+        if stats is None and reference not in jobs:
+            stats = self.write_stats(syn, prepared.real)
+        for n, job in enumerate(jobs, 1):
+            name, files, kind, seed = job
+            self.results.append(self.train_and_score(name, files, kind, self._test, seed))
+            if stats is None and job == reference:
+                stats = self.write_stats(syn, prepared.real)
+            if n < len(jobs):  # a long run shows (and keeps) every finished row as it goes
+                self.write_tables(start, stats=stats or [], note=f"partial: {n} of {len(jobs)} reward models done")
+        summary = self.write_tables(start, stats or [])
+        self.finish(summary)
+        return summary
+
+    def write_tables(self, start: float, stats: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
+        c = self.config
+        diffs = differences(self)
+        rows = combined(self)
+        controls = controls_section(self, diffs, bool(self.data_info.get("has_controls")),
+                                    self.sizes.get("control_pairs"))
+        summary = {"config": asdict(c), "dataset": self.data_info, "sizes": self.sizes, "results": self.results,
+                   "differences": diffs, "controls": controls, "generation": self.generation, "stats": stats,
+                   "wall_seconds": round(time.monotonic() - start, 1)}
+        if c.rm_seeds > 1:
+            summary["combined"] = rows
+        if note:
+            summary["note"] = note
+        title = f"{c.name} ({note})" if note else c.name
+        (self.out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+        (self.out / "results.md").write_text(
+            results_markdown(rows, title) + data_markdown(describe(self.data_info), self.sizes)
+            + controls_markdown(controls) + differences_markdown(diffs) + generation_markdown(self.generation))
+        return summary
+
+    def reference_ready(self) -> bool:
+        """Whether the reference model of the diagnostics (Real / embed-linear) is trained."""
+        return (self.out / "models" / "real--embed-linear" / "rmboost_rm.json").exists()
+
+    def write_stats(self, syn: dict[str, Path], real: Path) -> list[dict[str, Any]]:
+        from rmboost.experiment.diagnostics import compute_stats
+        from rmboost.experiment.plots import plot_stats
+
+        ref = self.out / "models" / "real--embed-linear" if self.reference_ready() else None
+        # Stats of the full pair files (their failures files sit beside them), not the cut copies.
+        files = [self.out / "pairs" / f"{k}.jsonl" for k in syn] + [real]
+        stats = [compute_stats(f, ref, embeddings=self.config.embeddings) for f in files]
+        sections = [f"## {Path(s.file).stem}\n\n```\n{s.table()}\n```" for s in stats]
+        (self.out / "stats.md").write_text(f"Data: {describe(self.data_info)}.\n\n" + "\n\n".join(sections) + "\n")
+        plot_stats(stats, self.out / "stats.png")
+        return [s.to_dict() for s in stats]
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        """The last step of a finished run: the accuracy chart and the closing log line. Anything
+        else a finished run writes (e.g. a report page) belongs here too."""
+        from rmboost.experiment.plots import plot_accuracies
+
+        info = self.data_info
+        title = (f"{self.config.name}\n{info.get('format')} {Path(str(info.get('path'))).name}: "
+                 f"{info.get('train_prompts')} training prompts, {info.get('real_pairs')} Real pairs, "
+                 f"{info.get('test_pairs')} test pairs")
+        plot_accuracies(summary.get("combined", self.results), self.out / "results.png", title=title)
+        log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json")
+
+
+def run_experiment(config_path: str | Path, output: str | Path | None = None) -> dict[str, Any]:
+    config = load_config(config_path)
+    return Experiment(config, output or Path("runs") / config.name).run()

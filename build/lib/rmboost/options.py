@@ -1,0 +1,74 @@
+"""Config dataclasses whose fields carry their CLI help (`option(...)`), and the two-way bridge
+between such a dataclass and argparse, as TRL does: one dataclass per command, built into options
+by `add_dataclass_args` and back by `from_args`. Which commands exist is `cli/`'s business."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from dataclasses import field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def option(default: Any, help: str, **meta: Any) -> Any:
+    """A dataclass field with CLI metadata: `help`, and optionally `choices` and `required`."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help, **meta})
+    return field(default=default, metadata={"help": help, **meta})
+
+
+def on_error_option(what: str = "row") -> Any:
+    """`--on-error raise|skip` for commands that read human-labelled data."""
+    return option("raise", f"a malformed {what} stops the run, or is skipped and counted", choices=["raise", "skip"])
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip or f.metadata.get("cli") is False:
+            continue
+        kind = hints[f.name]
+        help_text = f.metadata.get("help", "")
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            default = f.default_factory()  # type: ignore[misc]
+        shown = "" if f.metadata.get("required") else f" (default: {default})"
+        kwargs: dict[str, Any] = {"dest": f.name, "help": help_text + shown}
+        choices = f.metadata.get("choices")
+        if choices:
+            kwargs["choices"] = choices
+        origin = typing.get_origin(kind)
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        base = args[0] if origin in (typing.Union, types.UnionType) and len(args) == 1 else kind
+        if base is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+            kwargs["default"] = default
+        elif typing.get_origin(base) is list:
+            kwargs["action"] = "append"
+            kwargs["default"] = None
+            kwargs["type"] = typing.get_args(base)[0]
+        else:
+            kwargs["type"] = base if base in (int, float, str) else str
+            kwargs["default"] = default
+        if f.metadata.get("required"):
+            kwargs["required"] = True
+        parser.add_argument(_flag(f.name), **kwargs)
+
+
+def from_args(cls: type[T], ns: argparse.Namespace, **overrides: Any) -> T:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if hasattr(ns, f.name):
+            v = getattr(ns, f.name)
+            if v is not None:
+                values[f.name] = v
+    values.update(overrides)
+    return cls(**values)

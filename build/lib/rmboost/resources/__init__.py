@@ -1,0 +1,1 @@
+"""Data files shipped with rmboost: task definitions (aspects) and prompt templates."""

@@ -1,0 +1,163 @@
+"""Pairwise accuracy of a reward model on held-out pairs, with a bootstrap confidence interval, the
+trivial baselines on the same pairs, and a per-`subset` breakdown.
+
+A pair is won when the chosen response scores higher, lost when lower, and counts half on a tie.
+The 95% interval is a percentile bootstrap that resamples prompts, not pairs: QA-Feedback has up to
+six pairs per question, and those are not independent. With one pair per prompt it is the ordinary
+pair bootstrap. Baselines: `longer` always prefers the longer response (in characters);
+`overlap` prefers the response with the larger share of its words found in the prompt
+(`lexical.overlap_share`: lower-cased `\\w+` words, a conversation read as its text), the lexical
+faithfulness rule a reward model should beat; `first` always prefers the response listed first in
+the source comparison, known only when pairs carry `chosen_listed_first` (QA-Feedback does),
+otherwise reported as unavailable. Every baseline counts a tie as half.
+Scoring is the model's job; this module only counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rmboost.records import Pair
+from rmboost.rm.encoding import prompt_text
+from rmboost.rm.lexical import overlap_share
+
+if TYPE_CHECKING:
+    from rmboost.rm.base import RewardModel
+
+
+@dataclass(frozen=True, slots=True)
+class Accuracy:
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
+@dataclass(slots=True)
+class EvalReport:
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    n: int
+    baselines: dict[str, Accuracy | None]
+    subsets: dict[str, Accuracy] = field(default_factory=dict)
+    wins: list[float] = field(default_factory=list)  # per pair, in input order; for paired comparisons
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accuracy": self.accuracy,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "n": self.n,
+            "baselines": {k: asdict(v) if v else None for k, v in self.baselines.items()},
+            "subsets": {k: asdict(v) for k, v in self.subsets.items()},
+        }
+
+
+def outcomes(chosen: Sequence[float], rejected: Sequence[float]) -> np.ndarray:
+    """1 where chosen scores higher, 0 where lower, 0.5 on a tie."""
+    c, r = np.asarray(chosen, dtype=float), np.asarray(rejected, dtype=float)
+    return np.where(c > r, 1.0, np.where(c < r, 0.0, 0.5))
+
+
+def bootstrap_accuracy(
+    wins: np.ndarray, clusters: Sequence[str], n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> Accuracy:
+    """Mean of `wins` with a percentile bootstrap interval that resamples whole clusters."""
+    n = len(wins)
+    if n == 0:
+        return Accuracy(float("nan"), float("nan"), float("nan"), 0)
+    _, index = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)
+    sums = np.bincount(index, weights=wins)
+    counts = np.bincount(index).astype(float)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(sums), size=(n_boot, len(sums)))
+    boot = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    return Accuracy(float(wins.mean()), float(low), float(high), n)
+
+
+def _cluster(pair: Pair) -> str:
+    return json.dumps(pair.prompt, sort_keys=True, ensure_ascii=False)
+
+
+def evaluate_scores(
+    pairs: Sequence[Pair],
+    chosen: Sequence[float],
+    rejected: Sequence[float],
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> EvalReport:
+    """The report for scores already computed (one chosen and one rejected score per pair)."""
+    clusters = [_cluster(p) for p in pairs]
+    wins = outcomes(chosen, rejected)
+    main = bootstrap_accuracy(wins, clusters, n_boot, seed)
+    longer = outcomes([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
+    baselines: dict[str, Accuracy | None] = {"longer": bootstrap_accuracy(longer, clusters, n_boot, seed)}
+    texts = [prompt_text(p.prompt) for p in pairs]
+    overlap = outcomes(
+        [overlap_share(t, p.chosen) for t, p in zip(texts, pairs, strict=True)],
+        [overlap_share(t, p.rejected) for t, p in zip(texts, pairs, strict=True)],
+    )
+    baselines["overlap"] = bootstrap_accuracy(overlap, clusters, n_boot, seed)
+    if pairs and all("chosen_listed_first" in p.extra for p in pairs):
+        first = np.array([1.0 if p.extra["chosen_listed_first"] else 0.0 for p in pairs])
+        baselines["first"] = bootstrap_accuracy(first, clusters, n_boot, seed)
+    else:
+        baselines["first"] = None
+    subsets = {}
+    names = sorted({str(p.extra["subset"]) for p in pairs if "subset" in p.extra})
+    for name in names:
+        idx = [i for i, p in enumerate(pairs) if str(p.extra.get("subset")) == name]
+        subsets[name] = bootstrap_accuracy(wins[idx], [clusters[i] for i in idx], n_boot, seed)
+    return EvalReport(main.accuracy, main.ci_low, main.ci_high, main.n, baselines, subsets, wins.tolist())
+
+
+def outcome_accuracy(wins: Sequence[float], pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> Accuracy:
+    """Accuracy of per-pair outcomes computed elsewhere (e.g. averaged over several trainings),
+    with the same interval as `evaluate` (resampling prompts)."""
+    if len(wins) != len(pairs):
+        raise ValueError(f"accuracy needs one outcome per pair: {len(wins)}, {len(pairs)}")
+    return bootstrap_accuracy(np.asarray(wins, dtype=float), [_cluster(p) for p in pairs], n_boot, seed)
+
+
+def paired_difference(
+    wins_a: Sequence[float], wins_b: Sequence[float], pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0
+) -> Accuracy:
+    """Accuracy of model A minus model B on the same pairs, with a 95% interval from one bootstrap
+    of the per-pair differences (resampling prompts, as for accuracy). Tighter than comparing two
+    separate intervals, because both models face the same hard and easy pairs."""
+    if not len(wins_a) == len(wins_b) == len(pairs):
+        raise ValueError(f"paired difference needs one outcome per pair: {len(wins_a)}, {len(wins_b)}, {len(pairs)}")
+    diff = np.asarray(wins_a, dtype=float) - np.asarray(wins_b, dtype=float)
+    return outcome_accuracy(diff.tolist(), pairs, n_boot, seed)
+
+
+def evaluate(model: RewardModel, pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> EvalReport:
+    """Score every pair with `model` and report accuracy, interval, baselines and subsets."""
+    chosen, rejected = model.score_pairs(pairs)
+    return evaluate_scores(pairs, chosen, rejected, n_boot, seed)
+
+
+def format_table(report: EvalReport) -> str:
+    """The report as an aligned text table for the terminal."""
+
+    def row(name: str, a: Accuracy | None) -> str:
+        if a is None:
+            return f"{name:<28} {'n/a (source order unknown)':>34}"
+        return f"{name:<28} {a.accuracy:>8.3f}   [{a.ci_low:.3f}, {a.ci_high:.3f}] {a.n:>7d}"
+
+    lines = [f"{'':<28} {'accuracy':>8}   {'95% CI':<16} {'n':>7}"]
+    lines.append(row("reward model", Accuracy(report.accuracy, report.ci_low, report.ci_high, report.n)))
+    lines.append(row("baseline: longer response", report.baselines.get("longer")))
+    lines.append(row("baseline: word overlap", report.baselines.get("overlap")))
+    lines.append(row("baseline: first listed", report.baselines.get("first")))
+    for name, a in report.subsets.items():
+        lines.append(row(f"subset {name}", a))
+    return "\n".join(lines)
