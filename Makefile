@@ -12,9 +12,25 @@ WHEELHOUSE ?= $(HOME)/.cache/rmboost/wheels
 STAMP := $(VENV)/.rmboost-installed
 DEMO_OUT ?= demo/pairs.jsonl
 
-.PHONY: setup demo test lint bench soak clean
+.PHONY: setup browser demo test lint bench soak clean
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# The report's browser tests drive Debian's headless Chromium through Playwright (whose own browser
+# download is not used: never `playwright install`). Installed once per machine with apt-get; only
+# a machine where apt-get cannot run (none, or neither root nor sudo) skips those tests, and says why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "no apt-get here: /usr/bin/chromium cannot be installed, the report's browser tests will be skipped"; \
+	elif [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then \
+		echo "apt-get needs root or sudo: /usr/bin/chromium not installed, the report's browser tests will be skipped"; \
+	else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		echo "installing chromium with apt-get (for the report's browser tests)"; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+			{ $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
+	fi
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,7 +64,8 @@ test: setup
 # fuzzing examples): the same tests `make test` runs with small counts.
 soak: setup
 	RMBOOST_SOAK=1 $(PY) -m pytest -q tests/test_reliability_faults.py tests/test_reliability_crashes.py \
-		tests/test_reliability_lock.py tests/test_reliability_secrets.py tests/test_hostile_input.py
+		tests/test_reliability_lock.py tests/test_reliability_secrets.py tests/test_hostile_input.py \
+		tests/test_cli_hostile_files.py
 
 # Every figure in docs/PERFORMANCE.md (about 30 minutes on 2 cores; run it on a quiet machine).
 # bench_orchestration builds its own distilabel venv under ~/.cache/rmboost/bench-venvs on first use.
@@ -57,6 +74,7 @@ bench: setup
 	$(PY) -u benchmarks/bench_llamacpp.py
 	$(PY) -u benchmarks/bench_scale.py
 	$(PY) -u benchmarks/bench_reward_models.py
+	$(PY) -u benchmarks/bench_report.py
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -40,10 +40,14 @@ BAD = [  # brush-offs, all under 56 characters
     "No. This is a dumb thing to ask, leave me alone.",
 ]
 RANTS = [  # rants, all over 110 characters
-    "Stupid question, go away. I will not talk about this, and frankly I cannot believe anyone would waste my time asking it.",
-    "Whatever. Nobody cares about any of this, so figure it out yourself, idiot, and stop bothering people who have better things to do.",
-    "Ugh, this is so boring that I refuse to even think about it. Ask someone else, anyone else, because I am not going to help you at all.",
-    "No. This is a dumb thing to ask and you should feel bad about it. Leave me alone and do not come back with more questions like this one.",
+    "Stupid question, go away. I will not talk about this, and frankly I cannot believe anyone "
+    "would waste my time asking it.",
+    "Whatever. Nobody cares about any of this, so figure it out yourself, idiot, and stop "
+    "bothering people who have better things to do.",
+    "Ugh, this is so boring that I refuse to even think about it. Ask someone else, anyone else, "
+    "because I am not going to help you at all.",
+    "No. This is a dumb thing to ask and you should feel bad about it. Leave me alone and do not "
+    "come back with more questions like this one.",
 ]
 
 

@@ -154,7 +154,8 @@ def test_the_experiment_refuses_to_extend_its_pair_files_with_other_settings(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "exp.yaml"
     text = (f"name: fp\ndata: {QA_FEEDBACK}\ntrain_prompts: 3\ntest_pairs: 10\nmethods: [rmboost]\n"
-            "reward_models: []\nstats: false\nembeddings: false\ngeneration: {backend: fake}\nbootstrap: 10\n")
+            "reward_models: [embed-linear]\ntrain_sets: [syn]\nrm_overrides: {embed-linear: {epochs: 1}}\n"
+            "stats: false\nembeddings: false\ngeneration: {backend: fake}\nbootstrap: 10\n")
     config.write_text(text)
     out = tmp_path / "run"
     assert cli(capsys, "-q", "experiment", "--config", str(config), "--output", str(out))[0] == 0

@@ -157,6 +157,8 @@ stats: false
     for row in rows:
         y1 = row["rejected"] if row["label"] == "BETTER" else row["chosen"]
         assert y1 == raw[row["id"]] and row["given_response"] is True
+    # every finished run writes the report of its folder
+    assert "rmboost-given" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_given_response_is_for_rmboost_on_qa_feedback_only(tmp_path: Path) -> None:

@@ -109,7 +109,9 @@ def test_run_at_20_percent_faults_ends_every_prompt_once(tmp_path: Path) -> None
     inp, out = prompts(tmp_path / "in.jsonl", RUN_PROMPTS), tmp_path / "pairs.jsonl"
     plan = FaultPlan.uniform(0.2, seed=1, retry_after="0.2", hang=0.8)
     with FaultServer(plan) as server:
-        summary = generate(config(inp, out, server, FAST_RETRIES, concurrency=8))
+        # One try per stage, so that a truncated answer ends its prompt and the failures file shows it
+        # (tests/test_retries.py covers asking again).
+        summary = generate(config(inp, out, server, FAST_RETRIES, concurrency=8, attempts=1))
         log, answered = list(server.log), server.answered()
     pairs, failures = read_jsonl(out), read_jsonl(tmp_path / "pairs.failures.jsonl")
     ids = [r["id"] for r in pairs + failures]

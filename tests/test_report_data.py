@@ -63,7 +63,8 @@ def make_experiment(root: Path, n: int = 6, controls: dict | None = None) -> Pat
              "train_pairs": n, "baselines": {"longer": {"accuracy": 0.58, "ci_low": 0.5, "ci_high": 0.66}}}
             for k, s in enumerate(["real", "rmboost", "west-of-n", "real+rmboost"])]
     results = {"config": {"name": "tiny", "methods": [{"name": "rmboost"}, {"name": "west-of-n"}]},
-               "results": rows, "stats": [{"file": str(folder / "pairs" / "rmboost.jsonl"), "reference_agreement": 0.625}],
+               "results": rows,
+               "stats": [{"file": str(folder / "pairs" / "rmboost.jsonl"), "reference_agreement": 0.625}],
                "differences": [{"a": "rmboost", "b": "west-of-n", "rm": "embed-linear", "difference": 0.08,
                                 "ci_low": 0.02, "ci_high": 0.14, "n": 60}]}
     if controls is not None:
@@ -180,8 +181,8 @@ def big_sets(tmp_path: Path, shuffle: bool = False) -> Path:
     for name, n in (("a", 300), ("b", 120)):
         rows = [pair(i, name, chosen=f"{name} {i} " + "word " * 300) for i in range(n)]
         write_jsonl(folder / "pairs" / f"{name}.jsonl", rows[::-1] if shuffle else rows)
-        write_jsonl(folder / "pairs" / f"{name}.failures.jsonl",
-                    [{"id": f"f{i}", "stage": "y2", "reason": "empty", "detail": {"raw": "x " * 200}} for i in range(40)])
+        failures = [{"id": f"f{i}", "stage": "y2", "reason": "empty", "detail": {"raw": "x " * 200}} for i in range(40)]
+        write_jsonl(folder / "pairs" / f"{name}.failures.jsonl", failures)
     return folder
 
 

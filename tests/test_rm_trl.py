@@ -8,9 +8,10 @@ import json
 import pytest
 
 from rm_toy_task import TOPICS, toy_pairs, train_and_test
-from rmboost.rm.base import META_FILE, RewardModel
+from rmboost.rm.base import CURVE_FILE, META_FILE, RewardModel
 from rmboost.rm.evaluate import evaluate
 from rmboost.rm.trl_reward import TRLRewardModel, layout_of
+from rmboost.rm.validation import split_by_question
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +24,14 @@ def tiny_llama(tmp_path_factory) -> str:
 
 def test_hf_checkpoint_learns_toy_task_and_reloads(tiny_llama, tmp_path):
     train, test = train_and_test()
-    model = TRLRewardModel.train(train, tiny_llama, seed=0, lr=3e-3, epochs=8, batch_size=8, max_length=64)
+    fit, held = split_by_question(train, 0.3)
+    model = TRLRewardModel.train(fit, tiny_llama, seed=0, validation=held, lr=3e-3, epochs=8, batch_size=8,
+                                 max_length=64, patience=0)
     assert layout_of(model.model) == "decoder"
     assert evaluate(model, test, n_boot=100).accuracy >= 0.8
+    assert len(model.curve) >= 8 and all(0 <= row["val_accuracy"] <= 1 for row in model.curve)
     model.save(tmp_path / "rm")
+    assert len((tmp_path / "rm" / CURVE_FILE).read_text().splitlines()) == len(model.curve)
     assert json.loads((tmp_path / "rm" / META_FILE).read_text())["kind"] == tiny_llama
     prompts, responses = [p.prompt for p in test], [p.rejected for p in test]
     again = RewardModel.load(tmp_path / "rm")

@@ -88,12 +88,15 @@ def test_aspects_per_pair_does_not_apply_when_the_model_chooses() -> None:
         RMBoost(load_task("qa"), template_file="paper", aspects_per_pair=2)
 
 
-def test_the_tag_layout_goes_only_to_a_backend_that_can_hold_an_answer_to_it() -> None:
+def test_the_tag_layout_goes_only_to_a_backend_that_can_hold_an_answer_to_it(tmp_path: Path) -> None:
     class Constraining(FakeBackend):
         capabilities = replace(FakeBackend.capabilities, grammar=True)
 
+    paper = Path(__file__).resolve().parents[1] / "src/rmboost/resources/templates/rmboost_paper.yaml"
+    template = tmp_path / "constrained.yaml"
+    template.write_text(paper.read_text().replace("constrain: false", "constrain: true"))
     plain, constraining = named("relevance"), Constraining(responder=named("relevance")._responder)
-    method = RMBoost(load_task("qa"), template_file="paper")
+    method = RMBoost(load_task("qa"), template_file=template)
     asyncio.run(method.make_pair(item(), LLM(plain)))
     asyncio.run(method.make_pair(item(), LLM(constraining)))
     assert plain.history[0].tags == () and constraining.history[0].tags == ("aspects", "response")

@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from rmboost.options import add_dataclass_args, from_args, on_error_option, option
 from rmboost.rm.train import DEFAULT_KIND
@@ -53,7 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     if counter.skipped:
         print(f"skipped {counter.skipped} malformed rows, e.g. {counter.first_errors[0]}", file=sys.stderr)
     start = time.perf_counter()
-    overrides = {
+    overrides: dict[str, Any] = {
         "epochs": cfg.epochs,
         "lr": cfg.lr,
         "batch_size": cfg.batch_size,

@@ -205,16 +205,19 @@ class Experiment(Trainer):
         return [s.to_dict() for s in stats]
 
     def finish(self, summary: dict[str, Any]) -> None:
-        """The last step of a finished run: the accuracy chart and the closing log line. Anything
-        else a finished run writes (e.g. a report page) belongs here too."""
+        """The last step of a finished run: the accuracy chart, the HTML report of the whole
+        folder (`report.html`) and the closing log line."""
         from rmboost.experiment.plots import plot_accuracies
+        from rmboost.report import write_report
 
         info = self.data_info
         title = (f"{self.config.name}\n{info.get('format')} {Path(str(info.get('path'))).name}: "
                  f"{info.get('train_prompts')} training prompts, {info.get('real_pairs')} Real pairs, "
                  f"{info.get('test_pairs')} test pairs")
         plot_accuracies(summary.get("combined", self.results), self.out / "results.png", title=title)
-        log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json")
+        write_report(self.out, self.out / "report.html")
+        log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json, "
+            "report.html")
 
 
 def run_experiment(config_path: str | Path, output: str | Path | None = None) -> dict[str, Any]:

@@ -162,7 +162,8 @@ def experiment_set_files(folder: Path, results: dict[str, Any] | None) -> list[t
 def load(path: str | Path) -> ReportInput:
     p = Path(path)
     if p.is_file():
-        return ReportInput("pairs", p, [load_set(p.name.split(".")[0], p)])
+        name = p.with_suffix("").name if p.suffix in (".jsonl", ".parquet", ".pq", ".json") else p.name
+        return ReportInput("pairs", p, [load_set(name, p)])
     if is_experiment(p):
         results = _json_document(p / "results.json")
         notes = [] if results is not None else ["results.json is missing or unreadable (is the run unfinished?): "

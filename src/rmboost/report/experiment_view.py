@@ -71,6 +71,7 @@ def accuracy_chart(rows: list[dict[str, Any]]) -> Chart:
     lines = ["chance"] + [names.get(label, f"always {label}") for _, label in refs[1:]]
     return Chart("Which training data gives the most accurate reward model?", groups, domain,
                  "pairwise accuracy on human-labelled test pairs (95% bootstrap interval)", refs=refs,
+                 dots=True,  # bars from a cut axis would exaggerate the differences
                  caption="Reference lines: " + ", ".join(lines) + ".")
 
 

@@ -54,6 +54,8 @@ class SetStats:
     def aspects_text(self) -> str:
         if self.aspects_vary:
             return f"chosen per pair ({len(self.aspects)} distinct)"
+        if len(self.same_aspects) > 2:  # the names are on every card of the Pairs tab
+            return f"the same {len(self.same_aspects)} on every pair"
         if self.same_aspects:
             return "every pair: " + ", ".join(self.same_aspects)
         return "none recorded"

@@ -208,6 +208,7 @@
       const n = state.matches.length;
       const count = document.getElementById(cfg.count);
       count.dataset.count = String(n);
+      count.dataset.state = "ready"; // "filtering" while a change waits for its debounce
       count.textContent = n === cfg.rows.length ? `${fmt(n)} ${cfg.noun}` : `${fmt(n)} of ${fmt(cfg.rows.length)} ${cfg.noun} match`;
       const start = state.page * PAGE_SIZE;
       document.getElementById(cfg.list).replaceChildren(...state.matches.slice(start, start + PAGE_SIZE).map(cfg.card));
@@ -215,11 +216,13 @@
     }
 
     let timer = null;
+    const pending = () => { document.getElementById(cfg.count).dataset.state = "filtering"; };
     document.getElementById(cfg.form).addEventListener("input", () => {
+      pending();
       clearTimeout(timer);
       timer = setTimeout(apply, 120);
     });
-    document.getElementById(cfg.form).addEventListener("reset", () => setTimeout(apply, 0));
+    document.getElementById(cfg.form).addEventListener("reset", () => { pending(); setTimeout(apply, 0); });
     document.getElementById(cfg.form).addEventListener("submit", (e) => e.preventDefault());
     render();
   }

@@ -1,7 +1,0 @@
-"""`python -m rmboost.cli`: the same as the `rmboost` command."""
-
-import sys
-
-from rmboost.cli import main
-
-sys.exit(main())

@@ -1,1 +1,0 @@
-"""Data files shipped with rmboost: task definitions (aspects) and prompt templates."""

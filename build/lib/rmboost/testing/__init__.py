@@ -1,1 +1,0 @@
-"""Test helpers that tests and benchmarks import: the fault-injecting server (`fault_server`)."""
