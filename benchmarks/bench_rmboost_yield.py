@@ -13,7 +13,8 @@ falls on all of them alike.
 
 Settings: `before` is the full profile as it ran before (one try per stage, the answer running on
 to max_tokens after its closing tag); `now` the defaults (3 tries per stage, the answer ending at
-its closing tag, y2 held to twice y1's length); `constrained` adds the llama.cpp grammar to `now`; `paper` is `--template paper`.
+its closing tag, y2 held to twice y1's length); `constrained` adds the llama.cpp grammar to `now`;
+`paper` is `--template paper`.
 Targets (issue 16): yield >= 75% for `now`, pairs per CPU-hour >= 3x `before`'s. With
 `--pairs-per-prompt-run N` it also makes `--pairs-per-prompt 5` pairs from the first N prompts
 (target: >= 1,000 pairs from the 243 training prompts). Diagnostics per setting: length bias

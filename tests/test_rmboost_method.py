@@ -113,6 +113,11 @@ def test_pair_orientation_follows_the_label(index: int) -> None:
         (["The answer is:", "<response>Paris.</response>"], "y1", "only a lead-in"),
         (["Paris is the capital.", "<response>The answer is:</response>"], "y2", "only a lead-in"),
         (["Paris.", "<response>Paris, this one is BETTER, not WORSE.</response>"], "y2", "echoes the instruction"),
+        # seen in the demo's output: a meta comment and a refusal passed as "WORSE" rewrites
+        (["Bonnie was played by Cammie King.", "<response>I'm looking for a response that is exactly the same "
+          "as the previous one but with improvements.</response>"], "y2", "comments on"),
+        (["Bloom came out in 2018.", "<response>I'm sorry, but I'm unable to provide a response. I'm unable to "
+          "edit my responses.</response>"], "y2", "refuses or talks about itself"),
     ],
 )
 def test_bad_y2_is_a_failure_not_a_pair(replies: list[str], stage: str, reason: str) -> None:

@@ -46,7 +46,14 @@ def normalise(text: str) -> str:
 META_COMMENT = re.compile(
     r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b"
     r"|\bthe (?:response|answer) (?:above|below)\b|\bthis (?:response|answer) is (?:better|worse)\b"
-    r"|\bI(?:'ll| will) (?:try to |now )?(?:ensure|make sure|rewrite|revise|improve|write|provide)\b",
+    r"|\bI(?:'ll| will) (?:try to |now )?(?:ensure|make sure|rewrite|revise|improve|write|provide)\b"
+    r"|\b(?:previous|original|first) one\b",
+    re.IGNORECASE,
+)
+# ... or with a refusal, or talk about itself: "I'm sorry, but I'm unable to edit my responses."
+SELF_TALK = re.compile(
+    r"\bI(?:'m| am) (?:sorry|unable|not able|looking for|ready to)\b|\bI (?:cannot|can't|can not) "
+    r"(?:provide|answer|edit|help|rewrite)\b|\bas an AI\b",
     re.IGNORECASE,
 )
 
@@ -73,6 +80,8 @@ def rewrite_problem(y1: str, y2: str | None, instruction: str, direction: str, q
         return "identical to y1"
     if META_COMMENT.search(y2) and not META_COMMENT.search(y1):
         return "comments on the responses instead of answering"
+    if SELF_TALK.search(y2) and not SELF_TALK.search(y1):
+        return "refuses or talks about itself instead of answering"
     if echoes_word(direction, y1, y2):
         return "echoes the instruction's direction word"
     if copies_from(y2, instruction) and not copies_from(y1, instruction):

@@ -1,6 +1,7 @@
 """Prompt templates as data: one YAML file per method under `resources/templates/` (and named
-variants, `<method>_<name>.yaml`, chosen with `--template NAME`), replaceable with `--template FILE`. Rendering is `str.format_map`, so a template names its fields in braces
-and the values (which may hold braces of their own) are never re-parsed."""
+variants, `<method>_<name>.yaml`, chosen with `--template NAME`), replaceable with `--template
+FILE`. Rendering is `str.format_map`, so a template names its fields in braces and the values
+(which may hold braces of their own) are never re-parsed."""
 
 from __future__ import annotations
 

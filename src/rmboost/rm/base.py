@@ -115,10 +115,23 @@ class RewardModel(ABC):
     def load(directory: str | Path) -> RewardModel:
         d = Path(directory)
         meta_path = d / META_FILE
-        if not meta_path.exists():
+        if not meta_path.is_file():
             raise UserError(f"{d}: not a saved reward model (no {META_FILE})")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        return kind_class(meta["kind"]).from_dir(d, meta.get("settings", {}))
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:  # ValueError: not UTF-8, not JSON
+            raise UserError(f"{meta_path}: not readable JSON: {e}") from e
+        settings = meta.get("settings", {}) if isinstance(meta, dict) else None
+        if not isinstance(meta, dict) or not isinstance(meta.get("kind"), str) or not isinstance(settings, dict):
+            raise UserError(f"{meta_path}: must be a JSON object with 'kind' (text) and 'settings' (an object)")
+        try:
+            cls = kind_class(meta["kind"])
+        except UserError as e:
+            raise UserError(f"{meta_path}: {e}") from e
+        try:
+            return cls.from_dir(d, settings)
+        except (OSError, ValueError, TypeError, KeyError) as e:
+            raise UserError(f"{d}: cannot load this {meta['kind']} reward model: {e}") from e
 
     def score_pairs(self, pairs: Sequence[Pair]) -> tuple[list[float], list[float]]:
         """Scores of the chosen and of the rejected response of each pair, in one batch."""
