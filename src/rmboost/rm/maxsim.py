@@ -16,6 +16,7 @@ is `minilm`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +27,30 @@ from rmboost.rm.base import RewardModel, with_overrides
 from rmboost.rm.encoding import PairEncoder, pad_batch
 from rmboost.rm.runtime import offline, prepare_torch
 from rmboost.rm.training_loop import LoopSettings, Progress, pair_inputs, train_loop, validation_accuracy
+
+
+class StateCache:
+    """The frozen layers' output per distinct input, least recently used out past `limit` entries
+    (an entry is ~0.4 MB at the default lengths)."""
+
+    def __init__(self, limit: int = 16_000) -> None:
+        self.limit = limit
+        self.entries: OrderedDict[Any, Any] = OrderedDict()
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.entries
+
+    def get(self, key: Any) -> Any:
+        self.entries.move_to_end(key)
+        return self.entries[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        self.entries[key] = value
+        while len(self.entries) > self.limit:
+            self.entries.popitem(last=False)
+
+
+BOTTOM = StateCache()
 
 
 @dataclass
@@ -78,10 +103,14 @@ class MaxSimRM(RewardModel):
         out = [0.0] * len(inputs)
         self.net.eval()
         with torch.inference_mode():
-            for start in range(0, len(order), 16):
-                idx = order[start : start + 16]
-                for i, v in zip(idx, self.forward([inputs[i] for i in idx]).tolist(), strict=True):
-                    out[i] = float(v)
+            for start in range(0, len(order), 256):
+                idx = order[start : start + 256]
+                states = self.bottom_states([inputs[i] for i in idx])
+                for sub in range(0, len(idx), 16):
+                    chunk = idx[sub : sub + 16]
+                    scores = self.net.score_states(states[sub : sub + 16]).tolist()
+                    for i, v in zip(chunk, scores, strict=True):
+                        out[i] = float(v)
         return out
 
     @classmethod
@@ -139,23 +168,26 @@ class MaxSimRM(RewardModel):
         return model
 
     def bottom_states(self, inputs: Sequence[tuple[list[int], list[int]]]) -> list[tuple[Any, Any]]:
-        """For each input, the (response, evidence) hidden states after the frozen layers, unpadded."""
+        """For each input, the (response, evidence) hidden states after the frozen layers, unpadded.
+        The frozen layers are the pretrained MiniLM's in every model, so their output is remembered
+        per process (`BOTTOM`): an experiment trains many models on overlapping texts and scores all
+        of them on the same test pairs."""
         import torch
 
         pad = self.tokenizer.pad_token_id
-        out: list[Any] = [None] * len(inputs)
-        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i][1]))
+        keys = [(self.cfg.freeze_layers, tuple(r), tuple(e)) for r, e in inputs]
+        todo = sorted({i for i, k in enumerate(keys) if k not in BOTTOM}, key=lambda i: len(inputs[i][1]))
         self.net.eval()
         with torch.inference_mode():
-            for start in range(0, len(order), 16):
-                idx = order[start : start + 16]
+            for start in range(0, len(todo), 16):
+                idx = todo[start : start + 16]
                 sides = []
                 for side in (0, 1):
                     ids, mask = pad_batch([inputs[i][side] for i in idx], pad)
                     sides.append((self.net.bottom(ids, mask), mask.sum(1).tolist()))
                 for k, i in enumerate(idx):
-                    out[i] = tuple(h[k, : n[k]].clone() for h, n in sides)
-        return out
+                    BOTTOM.put(keys[i], tuple(h[k, : n[k]].clone() for h, n in sides))
+        return [BOTTOM.get(k) for k in keys]
 
     def settings(self) -> dict[str, Any]:
         return asdict(self.cfg)
