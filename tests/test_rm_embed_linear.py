@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 import pytest
 
@@ -59,7 +60,8 @@ def test_cli_train_mixes_files_and_eval_prints_json(tmp_path, capsys):
                     "--validation-fraction", "0"]) == 0
     err = capsys.readouterr().err
     assert "trained embed-linear on 28 pairs" in err
-    assert err.count("loss") == 40 and "validation accuracy" not in err  # one line per epoch, none held out
+    # the training progress: its steps and loss, and no validation accuracy when nothing is held out
+    assert re.search(r"train embed-linear: \d+/\d+ steps .*loss=", err) and "val_acc" not in err
     assert run_cli(["eval", "--rm", str(out), "--data", str(tmp_path / "test.jsonl"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["n"] == len(test) and report["accuracy"] >= 0.8
@@ -69,20 +71,10 @@ def test_cli_train_mixes_files_and_eval_prints_json(tmp_path, capsys):
     assert "overlap" in report["baselines"]
 
 
-def test_cli_shows_validation_and_defaults_to_the_best_kind():
+def test_cli_defaults_to_the_best_kind():
     from rmboost.rm.train import DEFAULT_KIND
 
     assert train_cli.TrainConfig.__dataclass_fields__["rm"].default == DEFAULT_KIND == "maxsim"
-    lines: list[str] = []
-    import contextlib
-    import io
-
-    buffer = io.StringIO()
-    with contextlib.redirect_stderr(buffer):
-        train_cli.show_progress(10, 40, 0.6931, 0.625)
-        train_cli.show_progress(20, 40, 0.5, None)
-    lines = buffer.getvalue().splitlines()
-    assert lines == ["step 10/40  loss 0.6931  validation accuracy 0.625", "step 20/40  loss 0.5000"]
 
 
 def test_unknown_setting_is_a_user_error():

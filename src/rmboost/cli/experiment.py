@@ -22,6 +22,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = run_experiment(args.config, args.output)
+    summary = run_experiment(args.config, args.output, quiet=getattr(args, "quiet", False))
     print(f"{len(summary['results'])} reward models scored in {summary['wall_seconds']:.0f}s")
     return 0

@@ -1,7 +1,8 @@
 """`rmboost train --data FILE [--data FILE ...] [--rm KIND] --output DIR [--seed N]`: train a
 Bradley-Terry reward model on one or more pair files and save it to DIR (with its training curve).
-A share of the training questions is held out to pick the best checkpoint; each evaluation step
-prints one line to stderr (`show_progress`, kept apart from the trainers)."""
+A share of the training questions is held out to pick the best checkpoint; the steps, the loss and
+the validation accuracy show as they go (`progress_display.TrainingProgress`: a bar on a terminal,
+a line every 15 s otherwise, nothing with --quiet)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rmboost.options import add_dataclass_args, from_args, on_error_option, option
+from rmboost.progress_display import TrainingProgress
 from rmboost.rm.train import DEFAULT_KIND
 
 FORMATS = ["trl", "qa-feedback", "hh", "rewardbench"]
@@ -37,12 +39,6 @@ class TrainConfig:
     on_error: str = on_error_option()
 
 
-def show_progress(step: int, total_steps: int, loss: float, val_accuracy: float | None) -> None:
-    """One stderr line per evaluation step of a training run."""
-    val = "" if val_accuracy is None else f"  validation accuracy {val_accuracy:.3f}"
-    print(f"step {step}/{total_steps}  loss {loss:.4f}{val}", file=sys.stderr, flush=True)
-
-
 def _run(args: argparse.Namespace) -> int:
     from rmboost.io.rows import SkipCounter
     from rmboost.rm.train import load_training_pairs, train_reward_model
@@ -62,7 +58,11 @@ def _run(args: argparse.Namespace) -> int:
         "validation_fraction": cfg.validation_fraction,
         "patience": cfg.patience,
     }
-    model = train_reward_model(pairs, cfg.rm, cfg.seed, on_progress=show_progress, **overrides)
+    progress = TrainingProgress(f"train {cfg.rm}", enabled=not getattr(args, "quiet", False))
+    try:
+        model = train_reward_model(pairs, cfg.rm, cfg.seed, on_progress=progress, **overrides)
+    finally:
+        progress.close()
     seconds = time.perf_counter() - start
     model.save(cfg.output)
     print(f"trained {cfg.rm} on {len(pairs)} pairs in {seconds:.1f}s; saved to {cfg.output}", file=sys.stderr)

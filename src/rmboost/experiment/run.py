@@ -220,6 +220,9 @@ class Experiment(Trainer):
             "report.html")
 
 
-def run_experiment(config_path: str | Path, output: str | Path | None = None) -> dict[str, Any]:
+def run_experiment(config_path: str | Path, output: str | Path | None = None, quiet: bool = False) -> dict[str, Any]:
+    """Run the config's comparison; `quiet` turns off the progress of generation and training."""
     config = load_config(config_path)
+    if quiet:
+        config.generation["progress"] = False
     return Experiment(config, output or Path("runs") / config.name).run()

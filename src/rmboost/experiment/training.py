@@ -18,6 +18,7 @@ from typing import Any
 
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.log import log
+from rmboost.progress_display import TrainingProgress
 from rmboost.records import Pair
 
 
@@ -35,6 +36,8 @@ class Trainer:
     def __init__(self, config: ExperimentConfig, output: str | Path) -> None:
         self.config = config
         self.out = Path(output)
+        # Training shows its steps, loss and validation accuracy unless the run is quiet.
+        self.show_progress = bool(config.generation.get("progress", True))
         self.results: list[dict[str, Any]] = []
         self.wins: dict[tuple[str, str, int], list[float]] = {}  # (train set, kind, seed) -> per-test-pair outcomes
         self._test: list[Pair] = []
@@ -90,7 +93,12 @@ class Trainer:
         from rmboost.rm.train import train_reward_model
 
         start = time.monotonic()
-        model = train_reward_model(train_pairs, kind, seed, **self.config.rm_overrides.get(kind, {}))
+        progress = TrainingProgress(f"train {kind}", enabled=self.show_progress)
+        try:
+            model = train_reward_model(train_pairs, kind, seed, on_progress=progress,
+                                       **self.config.rm_overrides.get(kind, {}))
+        finally:
+            progress.close()
         model.save(folder)
         model = RewardModel.load(folder)
         report = evaluate(model, test, n_boot=self.config.bootstrap, seed=self.config.seed)
