@@ -71,6 +71,18 @@ def test_controls_are_the_training_corrections_and_their_flipped_copy(tmp_path: 
     assert rerun["results"] == summary["results"]  # the controls resume like every set
 
 
+def test_a_config_with_no_method_trains_the_controls_alone(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    summary = run_experiment(qa_config(tmp_path, "controls: true", methods="[]"), out)
+    assert [r["train_set"] for r in summary["results"]] == [
+        "real", "oracle-rewrite", "oracle-rewrite-flipped", "real+oracle-rewrite", "real+oracle-rewrite-flipped"]
+    assert summary["generation"] == [] and summary["sizes"]["syn_pairs"] is None
+    assert summary["sizes"]["control_pairs"] == len(read_jsonl(out / "pairs" / "oracle-rewrite.jsonl")) > 0
+    table = (out / "results.md").read_text()
+    assert "## Generation in this invocation\n\nNone: the config names no method." in table
+    assert "| set | pairs made |" not in table
+
+
 def test_cut_sets_says_when_a_set_falls_short(tmp_path: Path) -> None:
     def rows(n: int, tag: str) -> list[dict]:
         return [{"id": f"{tag}{i:02d}#0", "prompt": "p", "chosen": f"c{i}", "rejected": "r"} for i in range(n)]

@@ -63,6 +63,21 @@ def test_the_total_respects_limit_and_counts_prompts_done_before(tmp_path: Path,
     assert last.group(1, 2) == ("8", "8") and "pairs=5" in last.group(3) and "done before=3" in last.group(3)
 
 
+def test_with_pairs_per_prompt_a_prompt_is_done_when_its_last_pair_is(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    inp, out = prompts(tmp_path, 6), tmp_path / "o.jsonl"
+    err = run(capsys, "generate", "--input", str(inp), "--output", str(out), "--backend", "fake", "--limit", "4",
+              "--pairs-per-prompt", "3", "--concurrency", "2", "--progress-every", "0")
+    lines = progress_lines(err)
+    done = [int(m.group(1)) for m in lines]
+    assert done[0] == 0 and done[-1] == 4 and done == sorted(done)  # prompts, never work items
+    assert all(m.group(2) == "4" for m in lines) and "pairs=12" in lines[-1].group(3)
+    err = run(capsys, "generate", "--input", str(inp), "--output", str(out), "--backend", "fake",
+              "--pairs-per-prompt", "3", "--progress-every", "0")
+    last = progress_lines(err)[-1]
+    assert last.group(1, 2) == ("6", "6") and "pairs=6" in last.group(3) and "done before=4" in last.group(3)
+
+
 @pytest.mark.parametrize("quiet", [["generate", "--quiet"], ["-q", "generate"], ["generate", "--no-progress"]])
 def test_quiet_shows_no_progress_but_the_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                  quiet: list[str]) -> None:

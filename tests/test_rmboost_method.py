@@ -118,6 +118,8 @@ def test_pair_orientation_follows_the_label(index: int) -> None:
           "as the previous one but with improvements.</response>"], "y2", "comments on"),
         (["Bloom came out in 2018.", "<response>I'm sorry, but I'm unable to provide a response. I'm unable to "
           "edit my responses.</response>"], "y2", "refuses or talks about itself"),
+        (["The series has 291 episodes.", "<response>The answer to the question is perfectly coherent and "
+          "coherent.</response>"], "y2", "comments on"),
     ],
 )
 def test_bad_y2_is_a_failure_not_a_pair(replies: list[str], stage: str, reason: str) -> None:

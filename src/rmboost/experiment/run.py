@@ -120,8 +120,9 @@ class Experiment(Trainer):
                        target_size(self.config, self.real_pairs), self.config.seed, self.out / "pairs")
         for note in cut.notes:
             log(note)
-        log(f"Syn sets cut to {cut.info['syn_pairs']} pairs each" + (
-            f", controls to {cut.info['control_pairs']}" if controls else ""))
+        sets = (f"Syn sets cut to {cut.info['syn_pairs']} pairs each" if made
+                else "no Syn set (the config names no method)")
+        log(sets + (f", controls to {cut.info['control_pairs']} pairs each" if controls else ""))
         self.sizes = cut.info
         return cut.files
 

@@ -53,6 +53,8 @@ def differences_markdown(rows: list[dict[str, Any]]) -> str:
 
 def generation_markdown(rows: list[dict[str, Any]]) -> str:
     """What making each Syn set cost in this invocation (a rerun shows its cache hits and resumed pairs)."""
+    if not rows:
+        return "\n## Generation in this invocation\n\nNone: the config names no method.\n"
     lines = ["", "## Generation in this invocation", "",
              "| set | pairs made | failures | resumed | calls sent | from cache | calls/pair | prompt tok/pair "
              "| completion tok/pair | wall s | method stats |", "|---|" + "---|" * 10]

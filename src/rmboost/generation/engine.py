@@ -84,8 +84,10 @@ class Engine:
         self.pending: set[asyncio.Task[None]] = set()
         self.seen: set[str] = set()
         self.last_backend_error = ""
-        # Records taken from the stream, and those of them still being made: the progress counts the rest.
-        self.taken = self.running = 0
+        # The progress counts prompts: a prompt is done when its last work item is (with pairs per
+        # prompt K, each of its K items), or at once when it has none to make (done before, a repeat).
+        self.items_left: dict[str, int] = {}
+        self.prompts_done = self.prompts_skipped = 0
 
     async def run(self, records: RecordStream) -> EngineStats:
         index = 0
@@ -101,11 +103,14 @@ class Engine:
                     break
                 position, rec = rec if isinstance(rec, tuple) else (index, rec)
                 index += 1
-                self.taken = index
-                for item in await self.admit(rec, position):
+                items = await self.admit(rec, position)
+                if items:
+                    self.items_left[rec.id] = len(items)
+                else:
+                    self.prompts_done += 1
+                for item in items:
                     await self.drain(self.options.concurrency - 1)
-                    self.running += 1
-                    self.pending.add(asyncio.create_task(self.process(item)))
+                    self.pending.add(asyncio.create_task(self.process(item, rec.id)))
             await self.drain(0)
         finally:
             await self.cancel_pending()
@@ -117,6 +122,7 @@ class Engine:
         and consecutive label positions; none when it is a repeat or too long."""
         if rec.id in self.seen:
             self.stats.duplicate_ids += 1
+            self.prompts_skipped += 1
             return []
         self.seen.add(rec.id)
         k_max = self.options.pairs_per_prompt
@@ -124,6 +130,7 @@ class Engine:
         todo = [(k, i) for k, i in enumerate(ids) if i not in self.options.done_ids]
         self.stats.skipped_done += len(ids) - len(todo)
         if not todo:
+            self.prompts_skipped += 1
             return []
         too_long = context_overflow(self.method, self.llm, rec)
         if too_long:
@@ -133,7 +140,7 @@ class Engine:
         return [WorkItem(record=rec if k_max == 1 else replace(rec, id=i), index=position * k_max + k,
                          seed=self.options.seed) for k, i in todo]
 
-    async def process(self, item: WorkItem) -> None:
+    async def process(self, item: WorkItem, prompt_id: str) -> None:
         record = item.record
         try:
             pair = await self.method.make_pair(item, self.llm)
@@ -160,7 +167,10 @@ class Engine:
                 self.stats.pairs += 1
             self.budget.record(False)
         self.stats.usage.add(item.usage)
-        self.running -= 1
+        self.items_left[prompt_id] -= 1
+        if not self.items_left[prompt_id]:
+            del self.items_left[prompt_id]
+            self.prompts_done += 1
         self.report()
 
     def repeats_a_sibling(self, pair: Pair) -> bool:
@@ -202,7 +212,7 @@ class Engine:
         if self.progress is None:
             return
         totals, s = self.llm.totals, self.stats
-        self.progress.update(self.taken - self.running, s.skipped_done + s.duplicate_ids, s.pairs, s.failures,
+        self.progress.update(self.prompts_done, self.prompts_skipped, s.pairs, s.failures,
                              totals.prompt_tokens + totals.completion_tokens, self.llm.billed)
         if final:
             self.progress.close()

@@ -47,7 +47,10 @@ META_COMMENT = re.compile(
     r"\b(?:previous|original|existing|old|new|first|rewritten) (?:response|answer)\b"
     r"|\bthe (?:response|answer) (?:above|below)\b|\bthis (?:response|answer) is (?:better|worse)\b"
     r"|\bI(?:'ll| will) (?:try to |now )?(?:ensure|make sure|rewrite|revise|improve|write|provide)\b"
-    r"|\b(?:previous|original|first) one\b",
+    r"|\b(?:previous|original|first) one\b"
+    # "The answer to the question is perfectly coherent": a verdict on the answer, not an answer.
+    r"|\bthe (?:response|answer)(?: to the question)? is (?:\w+ )?(?:coherent|relevant|faithful|correct"
+    r"|complete|accurate|incoherent|irrelevant|unfaithful|incorrect|incomplete|inaccurate|better|worse)\b",
     re.IGNORECASE,
 )
 # ... or with a refusal, or talk about itself: "I'm sorry, but I'm unable to edit my responses."

@@ -73,7 +73,8 @@ def length_chart(stats: list[SetStats]) -> Chart | None:
     return Chart("Are the chosen responses just the longer ones?", [("", bars)], (0.0, 1.0),
                  "share of pairs whose chosen response has more words", refs=[(0.5, "no bias")],
                  fmt=lambda x: f"{100 * x:.0f}%",
-                 caption="Far from 50%, a reward model can score well on these pairs by preferring length.")
+                 caption="A share far from 50% means a reward model can score well on these pairs by "
+                         "preferring length alone.")
 
 
 def agreement_chart(stats: list[SetStats], extra: dict[str, dict]) -> Chart | None:
