@@ -277,6 +277,34 @@ def test_a_chart_is_well_formed_svg_with_one_row_per_bar() -> None:
     assert [r.get("data-label") for r in rows] == ["a", "<b>", "c"]
 
 
+def test_reference_labels_close_together_go_up_a_row_and_far_ones_share_one() -> None:
+    refs = [(0.5, "chance"), (0.517, "always the longer response"), (0.563, "overlap"), (0.9, "first")]
+    svg = re.search(r'<svg viewBox=.*?</svg>', render(Chart("Q?", [("", [Bar("a", 0.55)])], (0.4, 1.0), "axis",
+                                                          refs=refs)), re.S).group(0)  # type: ignore[union-attr]
+    labels = {t.text: float(t.get("y")) for t in ElementTree.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+              if t.get("class") == "ref-label"}
+    assert labels["chance"] != labels["always the longer response"]  # 0.017 apart: their texts would overlap
+    assert labels["chance"] == labels["first"]  # far apart: the same row
+    assert len(set(labels.values())) == 2 and min(labels.values()) > 0  # inside the drawing
+
+
+def test_controls_are_named_as_controls_and_every_baseline_by_what_it_does(tmp_path: Path) -> None:
+    folder = make_experiment(tmp_path)
+    results = json.loads((folder / "results.json").read_text())
+    base = {k: {"accuracy": a, "ci_low": a - 0.03, "ci_high": a + 0.03}
+            for k, a in {"longer": 0.517, "overlap": 0.563, "first": 0.604}.items()}
+    results["results"] = [{"train_set": s, "rm": "maxsim", "accuracy": 0.55, "ci_low": 0.5, "ci_high": 0.6,
+                           "train_pairs": 6, "baselines": base}
+                          for s in ["real", "rmboost", "oracle-rewrite", "real+rmboost", "real+oracle-rewrite"]]
+    (folder / "results.json").write_text(json.dumps(results))
+    page = (write_report(folder, tmp_path / "r.html"), (tmp_path / "r.html").read_text())[1]
+    legend = re.search(r'<div class="legend">(.*?)</div>', page, re.S).group(1)  # type: ignore[union-attr]
+    assert re.findall(r"</svg>([^<]+)</span>", legend) == ["Real", "Syn", "Control", "Real+Syn", "Real+Control"]
+    assert "overlap (the response with more of the prompt&#x27;s words): " in page or \
+        "overlap (the response with more of the prompt's words): " in page
+    assert "always overlap" not in page
+
+
 def test_cli_writes_beside_the_pairs_and_generate_prints_the_command(tmp_path: Path, prompts_file: Path,
                                                                        capsys) -> None:
     out = tmp_path / "run" / "pairs.jsonl"

@@ -116,6 +116,23 @@ def _axis(chart: Chart, xpos: Callable[[float], float], top: float, bottom: floa
     return "".join(parts)
 
 
+def _label_rows(labels: list[tuple[float, str]], char_w: float = 6.0) -> list[int]:
+    """A row for each reference line's label (0 the lowest), so that two lines close together do not
+    print their labels over each other: a label goes up a row while it would touch one already placed
+    there. Labels are centred on their line; `char_w` is a character's width at the label's size."""
+    placed: list[list[tuple[float, float]]] = []  # per row, the (left, right) ends already taken
+    rows = []
+    for x, label in labels:
+        half = len(label) * char_w / 2 + 3
+        row = next((i for i, taken in enumerate(placed)
+                    if all(x + half <= left or x - half >= right for left, right in taken)), len(placed))
+        if row == len(placed):
+            placed.append([])
+        placed[row].append((x - half, x + half))
+        rows.append(row)
+    return rows
+
+
 def render(chart: Chart) -> Markup:
     """The chart as a `<figure>`: its question as the heading, the SVG, a legend and the caption."""
     lo, hi = chart.domain
@@ -124,7 +141,9 @@ def render(chart: Chart) -> Markup:
         return LABEL_W + PLOT_W * (min(max(v, lo), hi) - lo) / (hi - lo)
 
     colours = _series_colours(chart)
-    body, y = [], float(TOP + (16 if chart.refs else 0))
+    shown = [(x_ref, label) for x_ref, label in chart.refs if lo <= x_ref <= hi]
+    rows = _label_rows([(xpos(x_ref), label) for x_ref, label in shown])
+    body, y = [], float(TOP + (16 + 12 * max(rows) if rows else 0))
     plot_top = y
     for heading, bars in chart.groups:
         if heading:
@@ -134,11 +153,10 @@ def render(chart: Chart) -> Markup:
             body.append(_row(bar, y, xpos, colours[bar.series], chart))
             y += ROW_H
     refs = []
-    for x_ref, label in chart.refs:
-        if lo <= x_ref <= hi:
-            x = xpos(x_ref)
-            refs.append(tag("line", x1=f"{x:.1f}", x2=f"{x:.1f}", y1=plot_top - 4, y2=y, class_="ref"))
-            refs.append(text("text", label, x=f"{x:.1f}", y=plot_top - 8, class_="ref-label"))
+    for (x_ref, label), row in zip(shown, rows, strict=True):
+        x = xpos(x_ref)
+        refs.append(tag("line", x1=f"{x:.1f}", x2=f"{x:.1f}", y1=plot_top - 4 - 12 * row, y2=y, class_="ref"))
+        refs.append(text("text", label, x=f"{x:.1f}", y=plot_top - 8 - 12 * row, class_="ref-label"))
     height = y + BOTTOM
     svg = tag("svg", _axis(chart, xpos, plot_top, y) + "".join(body) + "".join(refs),
               viewBox=f"0 0 {WIDTH} {height:.0f}", role="img", aria_label=chart.question,

@@ -23,8 +23,18 @@ def result_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in rows if isinstance(r, dict) and {"train_set", "rm", "accuracy", "ci_low", "ci_high"} <= r.keys()]
 
 
+# How the report names the experiment's baselines (`rm/evaluate.py`'s keys).
+BASELINE_NAMES = {"longer": "always the longer response", "first": "always the first listed",
+                  "overlap": "overlap (the response with more of the prompt's words)"}
+# The control sets' names are reserved: the experiment's config refuses a method named like them.
+CONTROL_PREFIX = "oracle-rewrite"
+
+
 def _family(train_set: str) -> str:
-    return "Real" if train_set == "real" else "Real+Syn" if train_set.startswith("real+") else "Syn"
+    if train_set == "real":
+        return "Real"
+    kind = "Control" if train_set.removeprefix("real+").startswith(CONTROL_PREFIX) else "Syn"
+    return f"Real+{kind}" if train_set.startswith("real+") else kind
 
 
 def _cell(r: dict[str, Any] | None) -> Markup:
@@ -50,7 +60,7 @@ def baselines_text(rows: list[dict[str, Any]]) -> Markup:
     b = rows[0].get("baselines") if rows else None
     if not isinstance(b, dict) or not b:
         return ""
-    parts = [esc(f"always {k}: ") + interval(v["accuracy"], v["ci_low"], v["ci_high"])
+    parts = [esc(f"{BASELINE_NAMES.get(k, k)}: ") + interval(v["accuracy"], v["ci_low"], v["ci_high"])
              for k, v in b.items() if isinstance(v, dict) and "accuracy" in v]
     return tag("p", esc("Trivial baselines on the same test pairs: ") + "; ".join(parts), class_="note")
 
@@ -67,8 +77,7 @@ def accuracy_chart(rows: list[dict[str, Any]]) -> Chart:
     values = [r[key] for r in rows for key in ("ci_low", "ci_high")] + [x for x, _ in refs]
     # A margin, so a whisker or a line never sits on the frame.
     domain = padded_domain([min(values) - 0.02, max(values) + 0.02], step=0.05)
-    names = {"longer": "always the longer response", "first": "always the first listed"}
-    lines = ["chance"] + [names.get(label, f"always {label}") for _, label in refs[1:]]
+    lines = ["chance"] + [BASELINE_NAMES.get(label, label) for _, label in refs[1:]]
     return Chart("Which training data gives the most accurate reward model?", groups, domain,
                  "pairwise accuracy on human-labelled test pairs (95% bootstrap interval)", refs=refs,
                  dots=True,  # bars from a cut axis would exaggerate the differences
