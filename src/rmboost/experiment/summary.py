@@ -67,9 +67,22 @@ def differences(t: Trainer) -> list[dict[str, Any]]:
     return rows
 
 
+# The smallest control difference that counts as seeing the known-good data: an interval above 0
+# around a gain of a few thousandths says the training data barely moves the model, not that the
+# yardstick tells good data from bad.
+MIN_EFFECT = 0.01
+
+
+def sees(row: dict[str, Any]) -> bool:
+    return row["ci_low"] > 0 and row["difference"] >= MIN_EFFECT
+
+
 def verdict(row: dict[str, Any]) -> str:
-    if row["ci_low"] > 0:
+    if sees(row):
         return SEES
+    if row["ci_low"] > 0:
+        return (CANNOT_TELL + f" by a useful margin ({row['difference']:+.3f}: above 0, but under "
+                f"{MIN_EFFECT}; the training data barely moves this model)")
     if row["ci_high"] < 0:
         return CANNOT_TELL + " (the flipped copy scores clearly higher)"
     return CANNOT_TELL
@@ -78,7 +91,7 @@ def verdict(row: dict[str, Any]) -> str:
 def controls_section(t: Trainer, diffs: list[dict[str, Any]], has_controls: bool,
                      pairs: int | None) -> dict[str, Any]:
     """The controls' verdict per kind: is oracle-rewrite minus oracle-rewrite-flipped clearly
-    positive (its 95% interval above 0)?"""
+    positive (its 95% interval above 0, and at least `MIN_EFFECT`)?"""
     section: dict[str, Any] = {"requested": t.config.controls, "available": has_controls}
     if not t.config.controls or not has_controls:
         section["note"] = ("this data has no known-good pairs (only QA-Feedback's human corrections give "
@@ -86,6 +99,6 @@ def controls_section(t: Trainer, diffs: list[dict[str, Any]], has_controls: bool
         return section
     good, flipped = CONTROL_SETS
     section["pairs"] = pairs
-    section["rows"] = [{**d, "clearly_positive": d["ci_low"] > 0, "verdict": verdict(d)}
+    section["rows"] = [{**d, "clearly_positive": sees(d), "verdict": verdict(d)}
                        for d in diffs if (d["a"], d["b"]) == (good, flipped)]
     return section

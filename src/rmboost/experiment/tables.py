@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rmboost.experiment.summary import MIN_EFFECT
 from rmboost.generation.summary import method_stats_text
 
 
@@ -86,7 +87,8 @@ def controls_markdown(section: dict[str, Any]) -> str:
     lines = ["", "## Controls", "",
              f"oracle-rewrite: {section['pairs']} human corrections of the training questions (corrected text "
              "chosen over prediction 1); oracle-rewrite-flipped: the same pairs with chosen and rejected swapped. "
-             "If the yardstick works, the difference is clearly positive (its interval above 0).", ""]
+             "If the yardstick works, the difference is clearly positive (its interval above 0, and at least "
+             f"{MIN_EFFECT} of accuracy).", ""]
     for r in section["rows"]:
         lines.append(f"- {r['rm']}: oracle-rewrite - oracle-rewrite-flipped = {r['difference']:+.3f} "
                      f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]: {r['verdict']}.")
