@@ -20,6 +20,10 @@ from rmboost.io.rows import SkipCounter, read_rows, require_rows
 from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair
 
+# The names of the two training sets made of the corrections: the known-good pairs and the same
+# pairs flipped (the experiment's controls; reserved, so no method set can take them).
+CONTROL_SETS = ("oracle-rewrite", "oracle-rewrite-flipped")
+
 Split = Literal["train", "test", "all"]
 COMPARISONS: tuple[tuple[int, int], ...] = ((1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4))
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from rmboost.data.qa_feedback import CONTROL_SETS
 from rmboost.errors import UserError
 from rmboost.generation.config import METHOD_CHOICES, GenerateConfig
 
@@ -20,7 +21,6 @@ DATA_FORMATS = ("qa-feedback", "hh", "trl")
 # The generation task when the config names none: the one each format's prompts are written for.
 DEFAULT_TASK = {"qa-feedback": "qa", "hh": "chat"}
 TASKS = ("qa", "chat", "summarization")
-CONTROL_SETS = ("oracle-rewrite", "oracle-rewrite-flipped")
 TRAIN_SETS = ("syn", "real", "real+syn")
 # What each top-level field must be, checked before any is used: (test, what the error says).
 _SHAPES: dict[str, tuple[Any, str]] = {

@@ -23,8 +23,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from rmboost.data.qa_feedback import CONTROL_SETS
 from rmboost.errors import EarlyStop
-from rmboost.experiment.config import CONTROL_SETS, ExperimentConfig, load_config
+from rmboost.experiment.config import ExperimentConfig, load_config
 from rmboost.experiment.dataset import Prepared, describe, given_prompts, prepare, write_pairs
 from rmboost.experiment.log import log
 from rmboost.experiment.summary import combined, controls_section, differences

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rmboost.experiment.config import CONTROL_SETS
+from rmboost.data.qa_feedback import CONTROL_SETS
 from rmboost.experiment.training import Trainer
 
 SEES = "the yardstick sees the known-good data"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rmboost.data.qa_feedback import CONTROL_SETS
 from rmboost.report.charts import Bar, Chart, padded_domain, render
 from rmboost.report.markup import Markup, esc, interval, table, tag, text
 
@@ -26,14 +27,12 @@ def result_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
 # How the report names the experiment's baselines (`rm/evaluate.py`'s keys).
 BASELINE_NAMES = {"longer": "always the longer response", "first": "always the first listed",
                   "overlap": "overlap (the response with more of the prompt's words)"}
-# The control sets' names are reserved: the experiment's config refuses a method named like them.
-CONTROL_PREFIX = "oracle-rewrite"
 
 
 def _family(train_set: str) -> str:
     if train_set == "real":
         return "Real"
-    kind = "Control" if train_set.removeprefix("real+").startswith(CONTROL_PREFIX) else "Syn"
+    kind = "Control" if train_set.removeprefix("real+") in CONTROL_SETS else "Syn"
     return f"Real+{kind}" if train_set.startswith("real+") else kind
 
 
