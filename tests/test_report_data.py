@@ -297,11 +297,11 @@ def test_controls_are_named_as_controls_and_every_baseline_by_what_it_does(tmp_p
                            "train_pairs": 6, "baselines": base}
                           for s in ["real", "rmboost", "oracle-rewrite", "real+rmboost", "real+oracle-rewrite"]]
     (folder / "results.json").write_text(json.dumps(results))
-    page = (write_report(folder, tmp_path / "r.html"), (tmp_path / "r.html").read_text())[1]
+    write_report(folder, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text()
     legend = re.search(r'<div class="legend">(.*?)</div>', page, re.S).group(1)  # type: ignore[union-attr]
     assert re.findall(r"</svg>([^<]+)</span>", legend) == ["Real", "Syn", "Control", "Real+Syn", "Real+Control"]
-    assert "overlap (the response with more of the prompt&#x27;s words): " in page or \
-        "overlap (the response with more of the prompt's words): " in page
+    assert "overlap (the response with more of the prompt&#x27;s words): " in page  # escaped like every text
     assert "always overlap" not in page
 
 
