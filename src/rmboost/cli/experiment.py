@@ -13,15 +13,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="run the method x reward-model comparison on human-labelled data from a YAML config",
         description="Generate pairs with each method from the training prompts of the config's data "
         "(QA-Feedback, an HH-RLHF file or a TRL pair file), train each reward-model kind on Syn, Real and "
-        "Real+Syn (and the controls, on QA-Feedback), score them on the human-labelled test pairs; write "
-        "results.md/.json/.png.",
+        "Real+Syn (and the controls, on QA-Feedback; and the calibration sets made from Real), score them on "
+        "every yardstick of the data; write results.md/.json/.png, calibration.png and report.html. The whole "
+        "config is checked before anything runs; a folder holding another config's results is refused.",
     )
     parser.add_argument("--config", required=True, help="experiment YAML (see configs/)")
     parser.add_argument("--output", default=None, help="output folder (default runs/<config name>)")
+    parser.add_argument("--replace", action="store_true",
+                        help="the output folder holds another config's results: delete them and start afresh "
+                        "(without it such a folder is refused; a rerun of the same config always resumes)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = run_experiment(args.config, args.output, quiet=getattr(args, "quiet", False))
+    summary = run_experiment(args.config, args.output, quiet=getattr(args, "quiet", False), replace=args.replace)
+    print(summary["headline"])
     print(f"{len(summary['results'])} reward models scored in {summary['wall_seconds']:.0f}s")
     return 0

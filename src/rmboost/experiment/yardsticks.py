@@ -1,0 +1,80 @@
+"""The yardsticks a reward model of the experiment is scored on: human-labelled pairs of the test
+questions, each kind of label a yardstick of its own.
+
+- `human-pairs`: the test questions' human comparisons (every data format has them).
+- `human-corrections`: for QA-Feedback, the test questions' human corrections, as pairs (the corrected
+  prediction 1 chosen over prediction 1). The corrections mostly shorten answers, so "always the
+  shorter" does well here: read its length-balanced accuracy.
+
+Each yardstick reports raw accuracy with its interval, the length-balanced accuracy
+(`rm.evaluate.length_balanced`: the mean of the accuracies on pairs whose chosen side is the longer
+and the shorter, so any length-only rule scores 0.5), and the `longer`/`shorter`, `overlap` and
+`first` baselines on the same pairs. Loading the pairs is `dataset.py`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rmboost.records import Pair
+
+HUMAN_PAIRS = "human-pairs"
+HUMAN_CORRECTIONS = "human-corrections"
+YARDSTICKS = (HUMAN_PAIRS, HUMAN_CORRECTIONS)
+WHAT = {HUMAN_PAIRS: "the test questions' human comparisons",
+        HUMAN_CORRECTIONS: "the test questions' human corrections (corrected prediction 1 over prediction 1)"}
+
+
+def offered(data_format: str) -> tuple[str, ...]:
+    """The yardsticks a data format's test side gives."""
+    return YARDSTICKS if data_format == "qa-feedback" else (HUMAN_PAIRS,)
+
+
+def _lb_dict(wins: Sequence[float], pairs: Sequence[Pair], n_boot: int, seed: int) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from rmboost.rm.evaluate import length_balanced
+
+    return asdict(length_balanced(wins, pairs, n_boot, seed))
+
+
+def report(chosen: Sequence[float], rejected: Sequence[float], pairs: Sequence[Pair], n_boot: int,
+           seed: int) -> tuple[dict[str, Any], list[float]]:
+    """(the yardstick's row, per-pair outcomes) for a model's scores of `pairs`."""
+    from rmboost.rm.evaluate import evaluate_scores, outcomes
+
+    rep = evaluate_scores(pairs, chosen, rejected, n_boot, seed)
+    row = rep.to_dict()
+    row["length_balanced"] = _lb_dict(rep.wins, pairs, n_boot, seed)
+    lb_base: dict[str, Any] = {}
+    if pairs:
+        texts = [(p.chosen, p.rejected) for p in pairs]
+        from rmboost.rm.encoding import prompt_text
+        from rmboost.rm.lexical import overlap_share
+
+        share = [(overlap_share(prompt_text(p.prompt), c), overlap_share(prompt_text(p.prompt), r))
+                 for p, (c, r) in zip(pairs, texts, strict=True)]
+        lb_base["overlap"] = _lb_dict(outcomes(*zip(*share, strict=True)).tolist(), pairs, n_boot, seed)
+        if all("chosen_listed_first" in p.extra for p in pairs):
+            first = np.array([1.0 if p.extra["chosen_listed_first"] else 0.0 for p in pairs])
+            lb_base["first"] = _lb_dict(first.tolist(), pairs, n_boot, seed)
+    row["length_balanced_baselines"] = lb_base
+    return row, list(rep.wins)
+
+
+def score_all(model: Any, yardsticks: dict[str, list[Pair]], n_boot: int,
+              seed: int) -> tuple[dict[str, dict[str, Any]], dict[str, list[float]]]:
+    """Score `model` on every yardstick in one batch; (rows, outcomes), both by yardstick name."""
+    every = [p for pairs in yardsticks.values() for p in pairs]
+    chosen, rejected = model.score_pairs(every) if every else ([], [])
+    rows: dict[str, dict[str, Any]] = {}
+    wins: dict[str, list[float]] = {}
+    start = 0
+    for name, pairs in yardsticks.items():
+        end = start + len(pairs)
+        rows[name], wins[name] = report(chosen[start:end], rejected[start:end], pairs, n_boot, seed)
+        start = end
+    return rows, wins
