@@ -15,12 +15,15 @@ import yaml
 
 from rmboost.data.qa_feedback import CONTROL_SETS
 from rmboost.errors import UserError
+from rmboost.experiment.calibration_sets import CalibrationConfig, parse_calibration
+from rmboost.experiment.config_checks import check_generation, check_kinds, check_scorer, check_yardsticks
+from rmboost.experiment.yardsticks import offered
 from rmboost.generation.config import METHOD_CHOICES, GenerateConfig
 
-DATA_FORMATS = ("qa-feedback", "hh", "trl")
+DATA_FORMATS = ("qa-feedback", "hh", "trl", "tldr", "ultrafeedback")
 # The generation task when the config names none: the one each format's prompts are written for.
-DEFAULT_TASK = {"qa-feedback": "qa", "hh": "chat"}
-TASKS = ("qa", "chat", "summarization")
+DEFAULT_TASK = {"qa-feedback": "qa", "hh": "chat", "tldr": "summarization", "ultrafeedback": "ultrafeedback"}
+TASKS = ("qa", "chat", "summarization", "ultrafeedback")
 TRAIN_SETS = ("syn", "real", "real+syn")
 # What each top-level field must be, checked before any is used: (test, what the error says).
 _SHAPES: dict[str, tuple[Any, str]] = {
@@ -43,6 +46,8 @@ _SHAPES: dict[str, tuple[Any, str]] = {
     "embeddings": (lambda v: isinstance(v, bool), "true or false"),
     "controls": (lambda v: isinstance(v, bool), "true or false"),
     "syn_size": (lambda v: v is None or v == "real" or _count(v), "a whole number >= 1 or 'real'"),
+    "yardsticks": (lambda v: v is None or (isinstance(v, list) and v and all(isinstance(k, str) for k in v)),
+                   "a non-empty list of yardstick names"),
 }
 
 
@@ -95,6 +100,16 @@ class ExperimentConfig:
     controls: bool = False
     # Pairs per Syn set: a number, "real" (the Real set's size), or unset (the smallest Syn set).
     syn_size: int | str | None = None
+    # Training sets made from Real alone (labels of a share of its questions flipped, a share of its
+    # questions kept) and every kind scored untrained: what each reward model can see. No verdict
+    # is printed for a (kind, yardstick) the calibration did not find readable.
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    # What the models are scored on (`yardsticks.py`); unset: every yardstick the data offers.
+    yardsticks: list[str] | None = None
+
+    @property
+    def yardstick_names(self) -> list[str]:
+        return list(self.yardsticks or offered(self.data.format))
 
     @property
     def task(self) -> str:
@@ -171,6 +186,17 @@ def _check(config: ExperimentConfig, p: Path) -> None:
                         f"({', '.join(TASKS)})")
     if config.task not in TASKS:
         raise UserError(f"{p}: field 'generation.task': unknown task {config.task!r}; choose one of {', '.join(TASKS)}")
+    if not config.methods and not config.controls and not config.calibration.enabled and \
+            "real" not in config.train_sets:
+        raise UserError(f"{p}: field 'methods': nothing to train on: no method, no controls, no calibration "
+                        "and no real in train_sets")
+    check_kinds(config.reward_models, config.rm_overrides, p)
+    check_yardsticks(config.yardsticks, offered(config.data.format), config.data.format, p)
+    if any(v.method == "west-of-n" for v in config.methods):
+        check_scorer(config.west_of_n_scorer, "west_of_n_scorer", p)
+    for v in config.methods:
+        check_generation({**config.generation, **v.options, "method": v.method, "task": config.task},
+                         f"methods: {v.name}", p)
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
@@ -188,7 +214,8 @@ def load_config(path: str | Path) -> ExperimentConfig:
     _check_shapes(raw, p)
     methods = _methods(raw.pop("methods", ["rmboost", "rlaif", "west-of-n", "rlcd"]), p)
     data = _data(raw.pop("data", {}), p)
-    config = ExperimentConfig(**raw, methods=methods, data=data)
+    calibration = parse_calibration(raw.pop("calibration", False), str(p))
+    config = ExperimentConfig(**raw, methods=methods, data=data, calibration=calibration)
     _check(config, p)
     return config
 

@@ -22,8 +22,10 @@ from rmboost.data.qa_feedback import QAFeedbackQuestion, load_questions, pairs, 
 from rmboost.data.splits import pairs_of_prompts, split_pairs
 from rmboost.data.splits import prompt_records as pair_prompt_records
 from rmboost.errors import UserError
+from rmboost.experiment import dataset_sources
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.log import log
+from rmboost.experiment.yardsticks import HUMAN_CORRECTIONS, HUMAN_PAIRS
 from rmboost.io.rows import SkipCounter, write_rows
 from rmboost.records import Pair
 
@@ -36,6 +38,7 @@ class Prepared:
     test: list[Pair]
     corrections: list[Pair] | None  # None: the data has no known-good pairs
     info: dict[str, Any]
+    yardsticks: dict[str, list[Pair]]  # name -> test pairs, in the config's order (`yardsticks.py`)
 
 
 def write_pairs(path: Path, rows: list[Any]) -> Path:
@@ -93,7 +96,10 @@ def _check_sides(c: ExperimentConfig, train: int, test: int, what: str) -> None:
 
 def prepare(c: ExperimentConfig, out: Path) -> Prepared:
     counter = SkipCounter(on_error=c.data.on_error)  # type: ignore[arg-type]
-    sides = _qa_feedback(c, counter) if c.data.format == "qa-feedback" else _pair_file(c, counter)
+    if c.data.format in dataset_sources.FORMATS:  # TL;DR, UltraFeedback
+        sides = _Sides(*dataset_sources.sides(c, counter))
+    else:
+        sides = _qa_feedback(c, counter) if c.data.format == "qa-feedback" else _pair_file(c, counter)
     if not sides.real:
         raise UserError(f"{c.data.path}: the training prompts have no Real pair (every comparison is a tie?)")
     test = sides.test
@@ -112,6 +118,7 @@ def prepare(c: ExperimentConfig, out: Path) -> Prepared:
         write_pairs(given_prompts(out, n), prompt_records(sides.questions, with_response=n))
     real = write_pairs(out / "data" / "real_train.jsonl", sides.real)
     write_pairs(out / "data" / "test_pairs.jsonl", test)
+    yardsticks = _yardsticks(c, test, out)
     info = {"format": c.data.format, "path": c.data.path, "test_path": c.data.test_path, "split": sides.split,
             "task": c.task, "train_prompts": len(sides.records), "train_prompts_available": sides.available_prompts,
             "real_pairs": len(sides.real), "test_pairs": len(test), "test_pairs_available": available_test,
@@ -119,8 +126,25 @@ def prepare(c: ExperimentConfig, out: Path) -> Prepared:
             "has_controls": sides.questions is not None}
     if corrections is not None:
         info["corrections"] = len(corrections)
+    info["yardsticks"] = {name: len(pairs) for name, pairs in yardsticks.items()}
     log(f"data: {describe(info)}")
-    return Prepared(prompts, real, len(sides.real), test, corrections, info)
+    return Prepared(prompts, real, len(sides.real), test, corrections, info, yardsticks)
+
+
+def _yardsticks(c: ExperimentConfig, test: list[Pair], out: Path) -> dict[str, list[Pair]]:
+    """The config's yardsticks: the test pairs, and for QA-Feedback the test questions' corrections."""
+    made: dict[str, list[Pair]] = {}
+    for name in c.yardstick_names:
+        if name == HUMAN_PAIRS:
+            made[name] = test
+        elif name == HUMAN_CORRECTIONS:
+            if c.data.test_path:
+                rows = load_corrections(c.data.test_path, "all")
+            else:
+                rows = load_corrections(c.data.path, "test")
+            made[name] = rows
+            write_pairs(out / "data" / f"test_{name}.jsonl", rows)
+    return made
 
 
 def given_prompts(out: Path, n: int) -> Path:
@@ -133,5 +157,6 @@ def describe(info: dict[str, Any]) -> str:
     left = "".join(f"; {n} rows left out: {reason}" for reason, n in info.get("left_out", {}).items())
     skipped = f"; {info['skipped_malformed']} malformed rows skipped" if info.get("skipped_malformed") else ""
     test_from = f", test {info['test_path']}" if info.get("test_path") else ""
+    yard = "".join(f", {n} {name}" for name, n in info.get("yardsticks", {}).items() if name != HUMAN_PAIRS)
     return (f"{info['format']} {info['path']}{test_from} ({info['split']}): {info['train_prompts']} training "
-            f"prompts, {info['real_pairs']} Real pairs, {info['test_pairs']} test pairs{left}{skipped}")
+            f"prompts, {info['real_pairs']} Real pairs, {info['test_pairs']} test pairs{yard}{left}{skipped}")

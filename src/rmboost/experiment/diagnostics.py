@@ -24,18 +24,20 @@ from rmboost.methods.checks import normalise
 
 @dataclass
 class PairStats:
+    """A file's measures; a measure of the pairs is None (n/a) when the file holds no pair, never 0."""
+
     file: str
     pairs: int
     failures: int
-    failure_rate: float
+    failure_rate: float | None
     better_share: float | None
-    chosen_words: float
-    rejected_words: float
-    chosen_longer_share: float
-    distinct_1: float
-    distinct_2: float
+    chosen_words: float | None
+    rejected_words: float | None
+    chosen_longer_share: float | None
+    distinct_1: float | None
+    distinct_2: float | None
     embedding_diversity: float | None
-    duplicate_share: float
+    duplicate_share: float | None
     tokens_per_pair: float | None
     aspects: dict[str, int] = field(default_factory=dict)
     reference_agreement: float | None = None
@@ -55,9 +57,11 @@ class PairStats:
             ("pairs", str(self.pairs)),
             ("failures", f"{self.failures} ({pct(self.failure_rate)} of prompts)"),
             ("label BETTER share", pct(self.better_share)),
-            ("mean words chosen / rejected", f"{num(self.chosen_words)} / {num(self.rejected_words)}"),
+            ("mean words chosen / rejected",
+             "n/a" if self.chosen_words is None else f"{num(self.chosen_words)} / {num(self.rejected_words)}"),
             ("chosen is longer (length bias)", pct(self.chosen_longer_share)),
-            ("distinct-1 / distinct-2", f"{num(self.distinct_1, 3)} / {num(self.distinct_2, 3)}"),
+            ("distinct-1 / distinct-2",
+             "n/a" if self.distinct_1 is None else f"{num(self.distinct_1, 3)} / {num(self.distinct_2, 3)}"),
             ("embedding diversity (mean cosine distance)", num(self.embedding_diversity, 3)),
             ("duplicate pairs", pct(self.duplicate_share)),
             ("tokens per pair", num(self.tokens_per_pair, 0)),
@@ -68,12 +72,12 @@ class PairStats:
         return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-def distinct_n(texts: list[str], n: int) -> float:
+def distinct_n(texts: list[str], n: int) -> float | None:
     grams: list[tuple[str, ...]] = []
     for t in texts:
         words = t.lower().split()
         grams.extend(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
-    return len(set(grams)) / len(grams) if grams else 0.0
+    return len(set(grams)) / len(grams) if grams else None
 
 
 def embedding_diversity(texts: list[str], sample: int = 400, seed: int = 0) -> float | None:
@@ -128,15 +132,15 @@ def compute_stats(pairs_file: str | Path, reference_rm: str | Path | None = None
         file=str(path),
         pairs=n,
         failures=failures,
-        failure_rate=failures / (n + failures) if n + failures else 0.0,
+        failure_rate=failures / (n + failures) if n + failures else None,
         better_share=labels.count("BETTER") / len(labels) if labels else None,
-        chosen_words=sum(cw) / n if n else 0.0,
-        rejected_words=sum(rw) / n if n else 0.0,
-        chosen_longer_share=sum(c > r for c, r in zip(cw, rw, strict=True)) / n if n else 0.0,
+        chosen_words=sum(cw) / n if n else None,
+        rejected_words=sum(rw) / n if n else None,
+        chosen_longer_share=sum(c > r for c, r in zip(cw, rw, strict=True)) / n if n else None,
         distinct_1=distinct_n(responses, 1),
         distinct_2=distinct_n(responses, 2),
         embedding_diversity=embedding_diversity(responses) if embeddings else None,
-        duplicate_share=duplicates / n if n else 0.0,
+        duplicate_share=duplicates / n if n else None,
         tokens_per_pair=sum(token_counts) / len(token_counts) if token_counts else None,
         aspects=dict(aspects),
         reference_agreement=agreement,

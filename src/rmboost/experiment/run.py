@@ -25,8 +25,12 @@ from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
 from rmboost.errors import EarlyStop
+from rmboost.experiment.calibration import calibration_section
+from rmboost.experiment.calibration_sets import UNTRAINED, flip_name, write_calibration_sets
+from rmboost.experiment.calibration_tables import calibration_markdown, headline, plot_calibration
 from rmboost.experiment.config import ExperimentConfig, load_config
 from rmboost.experiment.dataset import Prepared, describe, given_prompts, prepare, write_pairs
+from rmboost.experiment.folder_state import check_folder, record
 from rmboost.experiment.log import log
 from rmboost.experiment.summary import combined, controls_section, differences
 from rmboost.experiment.syn_sets import cut_sets, read_pair_rows, target_size, variant_options
@@ -57,7 +61,7 @@ class Experiment(Trainer):
     # --- data -------------------------------------------------------------------------------
     def prepare_data(self) -> Prepared:
         prepared = prepare(self.config, self.out)
-        self._test, self.data_info, self.real_pairs = prepared.test, prepared.info, prepared.real_pairs
+        self.yardsticks, self.data_info, self.real_pairs = prepared.yardsticks, prepared.info, prepared.real_pairs
         return prepared
 
     def write_controls(self, prepared: Prepared) -> dict[str, Path]:
@@ -95,7 +99,7 @@ class Experiment(Trainer):
                 if scorer_path is None:
                     # The paper's West-of-N scores with a reward model trained on the real data; it is
                     # the same model as the Real row of the results, so it is trained once.
-                    self.train_and_score("real", [real], "embed-linear", self._test)
+                    self.train_and_score("real", [real], "embed-linear")
                     scorer_path = str(self.out / "models" / "real--embed-linear")
                 options["scorer"] = scorer_path
             out = self.out / "pairs" / f"{v.name}.jsonl"
@@ -116,6 +120,9 @@ class Experiment(Trainer):
 
     def equalise(self, made: dict[str, Path], controls: dict[str, Path] | None = None) -> dict[str, Path]:
         """Cut every set to one size (`syn_sets.cut_sets`); the sizes and notes go to the tables."""
+        if not made and not controls:
+            log("no Syn set (the config names no method)")
+            return {}
         cut = cut_sets({k: read_pair_rows(p) for k, p in made.items()},
                        {k: read_pair_rows(p) for k, p in (controls or {}).items()},
                        target_size(self.config, self.real_pairs), self.config.seed, self.out / "pairs")
@@ -128,30 +135,40 @@ class Experiment(Trainer):
         return cut.files
 
     # --- the whole run ----------------------------------------------------------------------
-    def jobs(self, syn: dict[str, Path], real: Path) -> list[Job]:
-        """Per kind and seed: Real, then the small Syn sets (the paper's comparison), then the large
-        Real+Syn sets, so a long run that is stopped early has the whole Syn comparison, and all of
-        the first seed before any other."""
+    def jobs(self, syn: dict[str, Path], real: Path, calibration: dict[str, Path]) -> list[Job]:
+        """Per kind and seed: Real, the all-flipped Real and the untrained model (the sensitivity,
+        which every verdict needs), then the small Syn sets (the paper's comparison), the large
+        Real+Syn sets, and the rest of the calibration, so a long run that is stopped early has
+        the readable part first, and all of the first seed before any other."""
         c, jobs = self.config, []
+        flip_all = flip_name(1.0)
         for kind in c.reward_models:
             for seed in range(c.seed, c.seed + c.rm_seeds):
-                if "real" in c.train_sets:
+                if "real" in c.train_sets or calibration:
                     jobs.append(("real", [real], kind, seed))
+                if flip_all in calibration:
+                    jobs.append((flip_all, [calibration[flip_all]], kind, seed))
+                if c.calibration.enabled and c.calibration.untrained:
+                    jobs.append((UNTRAINED, [], kind, seed))
                 if "syn" in c.train_sets:
                     jobs += [(name, [path], kind, seed) for name, path in syn.items()]
                 if "real+syn" in c.train_sets:
                     jobs += [(f"real+{name}", [real, path], kind, seed) for name, path in syn.items()]
+                jobs += [(name, [path], kind, seed) for name, path in calibration.items() if name != flip_all]
         return jobs
 
-    def run(self) -> dict[str, Any]:
+    def run(self, replace: bool = False) -> dict[str, Any]:
         c = self.config
         start = time.monotonic()
+        check_folder(self.out, c, replace)  # before anything in the folder changes
         self.out.mkdir(parents=True, exist_ok=True)
+        record(self.out, c)
         prepared = self.prepare_data()
         plan = self.plan()
         made = self.generate_all(prepared.prompts, prepared.real, plan)
         syn = self.equalise(made, self.write_controls(prepared))
-        jobs = self.jobs(syn, prepared.real)
+        calibration = self.write_calibration(prepared.real)
+        jobs = self.jobs(syn, prepared.real, calibration)
         # The diagnostics need only the pairs and the reference model (Real / embed-linear), so a
         # long run writes them as soon as that model is trained, not after hours of other training.
         stats: list[dict[str, Any]] | None = None if c.stats else []
@@ -160,7 +177,10 @@ class Experiment(Trainer):
             stats = self.write_stats(syn, prepared.real)
         for n, job in enumerate(jobs, 1):
             name, files, kind, seed = job
-            self.results.append(self.train_and_score(name, files, kind, self._test, seed))
+            if name == UNTRAINED:
+                self.results.append(self.score_untrained(kind, seed))
+            else:
+                self.results.append(self.train_and_score(name, files, kind, seed))
             if stats is None and job == reference:
                 stats = self.write_stats(syn, prepared.real)
             if n < len(jobs):  # a long run shows (and keeps) every finished row as it goes
@@ -169,15 +189,29 @@ class Experiment(Trainer):
         self.finish(summary)
         return summary
 
+    def write_calibration(self, real: Path) -> dict[str, Path]:
+        """The calibration's training sets (`calibration_sets.py`), beside the Syn sets."""
+        from rmboost.rm.train import load_training_pairs
+
+        cal = self.config.calibration
+        if not cal.enabled:
+            return {}
+        files = write_calibration_sets(load_training_pairs([real]), cal, self.config.seed,
+                                       self.out / "pairs" / "calibration")
+        log(f"calibration: {len(files)} training sets from Real ({', '.join(files)}), no LLM call")
+        return files
+
     def write_tables(self, start: float, stats: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
         c = self.config
-        diffs = differences(self)
+        self.calibration = calibration_section(self, c.calibration)
+        diffs = differences(self, self.calibration)
         rows = combined(self)
         controls = controls_section(self, diffs, bool(self.data_info.get("has_controls")),
                                     self.sizes.get("control_pairs"))
         summary = {"config": asdict(c), "dataset": self.data_info, "sizes": self.sizes, "results": self.results,
-                   "differences": diffs, "controls": controls, "generation": self.generation, "stats": stats,
-                   "wall_seconds": round(time.monotonic() - start, 1)}
+                   "calibration": self.calibration, "differences": diffs, "controls": controls,
+                   "generation": self.generation, "stats": stats, "wall_seconds": round(time.monotonic() - start, 1)}
+        summary["headline"] = headline(summary)
         if c.rm_seeds > 1:
             summary["combined"] = rows
         if note:
@@ -185,7 +219,8 @@ class Experiment(Trainer):
         title = f"{c.name} ({note})" if note else c.name
         (self.out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
         (self.out / "results.md").write_text(
-            results_markdown(rows, title) + data_markdown(describe(self.data_info), self.sizes)
+            f"# {title}\n\n**{summary['headline']}**\n\n" + calibration_markdown(self.calibration)
+            + results_markdown(rows, list(self.yardsticks)) + data_markdown(describe(self.data_info), self.sizes)
             + controls_markdown(controls) + differences_markdown(diffs) + generation_markdown(self.generation))
         return summary
 
@@ -217,14 +252,17 @@ class Experiment(Trainer):
                  f"{info.get('train_prompts')} training prompts, {info.get('real_pairs')} Real pairs, "
                  f"{info.get('test_pairs')} test pairs")
         plot_accuracies(summary.get("combined", self.results), self.out / "results.png", title=title)
+        plot_calibration(summary["calibration"], self.out / "calibration.png")
         write_report(self.out, self.out / "report.html")
         log(f"done in {summary['wall_seconds']:.0f}s: {self.out / 'results.md'}, results.png, results.json, "
             "report.html")
 
 
-def run_experiment(config_path: str | Path, output: str | Path | None = None, quiet: bool = False) -> dict[str, Any]:
-    """Run the config's comparison; `quiet` turns off the progress of generation and training."""
+def run_experiment(config_path: str | Path, output: str | Path | None = None, quiet: bool = False,
+                   replace: bool = False) -> dict[str, Any]:
+    """Run the config's comparison; `quiet` turns off the progress of generation and training;
+    `replace` deletes the results of another config in the output folder instead of refusing."""
     config = load_config(config_path)
     if quiet:
         config.generation["progress"] = False
-    return Experiment(config, output or Path("runs") / config.name).run()
+    return Experiment(config, output or Path("runs") / config.name).run(replace)

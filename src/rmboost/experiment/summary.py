@@ -1,6 +1,8 @@
 """What the experiment concludes from its trained models: one row per (train set, kind) averaged
 over training seeds, the paired differences on the test pairs, and the controls' verdict.
 
+Every verdict is gated by the calibration (`calibration.py`): where the instrument cannot see,
+the rows say "not readable" with its sensitivity and smallest readable difference.
 Functions of a `Trainer`'s results and per-test-pair outcomes; they train nothing and write no
 file (`run.py` writes `results.json`, `tables.py` renders the markdown).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
+from rmboost.experiment.calibration import difference_verdict, not_readable, readability
 from rmboost.experiment.training import Trainer
 
 SEES = "the yardstick sees the known-good data"
@@ -19,8 +22,10 @@ CANNOT_TELL = "cannot tell the known-good data from its flipped copy"
 def combined(t: Trainer) -> list[dict[str, Any]]:
     """One row per (train set, kind). With one seed it is the model's own row; with several,
     the accuracy of the seed-averaged outcomes (the mean of the seeds' accuracies) with its
-    interval, and each seed's accuracy in `seed_accuracies`."""
-    from rmboost.rm.evaluate import outcome_accuracy
+    interval, on every yardstick, and each seed's accuracy in `seed_accuracies`."""
+    from dataclasses import asdict
+
+    from rmboost.rm.evaluate import length_balanced, outcome_accuracy
 
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in t.results:
@@ -30,13 +35,24 @@ def combined(t: Trainer) -> list[dict[str, Any]]:
         if len(runs) == 1:
             rows.append(runs[0])
             continue
-        wins = t.mean_wins(name, kind)
-        assert wins is not None
-        a = outcome_accuracy(wins, t._test, t.config.bootstrap, t.config.seed)
         keep = ("train_set", "rm", "train_pairs", "baselines", "same_model_as")
         row: dict[str, Any] = {key: runs[0][key] for key in keep if key in runs[0]}
-        row.update(accuracy=a.accuracy, ci_low=a.ci_low, ci_high=a.ci_high, n=a.n,
-                   seeds=[r["seed"] for r in runs], seed_accuracies=[r["accuracy"] for r in runs])
+        row["yardsticks"] = {}
+        for y, pairs in t.yardsticks.items():
+            wins = t.mean_wins(name, kind, y)
+            if wins is None:
+                continue
+            a = outcome_accuracy(wins, pairs, t.config.bootstrap, t.config.seed)
+            base = runs[0].get("yardsticks", {}).get(y, {})
+            row["yardsticks"][y] = {**asdict(a), "baselines": base.get("baselines", {}),
+                                    "length_balanced_baselines": base.get("length_balanced_baselines", {}),
+                                    "length_balanced": asdict(length_balanced(wins, pairs, t.config.bootstrap,
+                                                                              t.config.seed)),
+                                    "seed_accuracies": [r.get("yardsticks", {}).get(y, {}).get("accuracy")
+                                                        for r in runs]}
+        primary = row["yardsticks"].get(t.primary, {})
+        row.update(accuracy=primary.get("accuracy"), ci_low=primary.get("ci_low"), ci_high=primary.get("ci_high"),
+                   n=primary.get("n"), seeds=[r["seed"] for r in runs], seed_accuracies=[r["accuracy"] for r in runs])
         rows.append(row)
     return rows
 
@@ -50,55 +66,65 @@ def comparisons(t: Trainer) -> list[tuple[str, str]]:
     return wanted + [(good, flipped), (f"real+{good}", f"real+{flipped}"), (f"real+{good}", "real")]
 
 
-def differences(t: Trainer) -> list[dict[str, Any]]:
-    """Paired accuracy differences on the test pairs, per reward-model kind, on seed-averaged
-    outcomes; a comparison whose sets were not trained is left out."""
+def differences(t: Trainer, calibration: dict[str, Any]) -> list[dict[str, Any]]:
+    """Paired accuracy differences per reward-model kind and yardstick, on seed-averaged outcomes,
+    each with its verdict (`calibration.difference_verdict`); a comparison whose sets were not
+    trained is left out."""
     from rmboost.rm.evaluate import paired_difference
 
     c = t.config
     rows = []
     for kind in c.reward_models:
-        for a, b in comparisons(t):
-            wins_a, wins_b = t.mean_wins(a, kind), t.mean_wins(b, kind)
-            if wins_a is not None and wins_b is not None:
-                d = paired_difference(wins_a, wins_b, t._test, c.bootstrap, c.seed)
-                rows.append({"a": a, "b": b, "rm": kind, "difference": d.accuracy, "ci_low": d.ci_low,
-                             "ci_high": d.ci_high, "n": d.n})
+        for y, pairs in t.yardsticks.items():
+            instrument = readability(calibration, kind, y)
+            for a, b in comparisons(t):
+                wins_a, wins_b = t.mean_wins(a, kind, y), t.mean_wins(b, kind, y)
+                if wins_a is not None and wins_b is not None:
+                    d = paired_difference(wins_a, wins_b, pairs, c.bootstrap, c.seed)
+                    row = {"a": a, "b": b, "rm": kind, "yardstick": y, "difference": d.accuracy,
+                           "ci_low": d.ci_low, "ci_high": d.ci_high, "n": d.n}
+                    row["verdict"] = difference_verdict(row, instrument)
+                    row["readable"] = bool(instrument and instrument["readable"])
+                    rows.append(row)
     return rows
 
 
-# The smallest control difference that counts as seeing the known-good data: an interval above 0
-# around a gain of a few thousandths says the training data barely moves the model, not that the
-# yardstick tells good data from bad.
-MIN_EFFECT = 0.01
-
-
-def sees(row: dict[str, Any]) -> bool:
-    return row["ci_low"] > 0 and row["difference"] >= MIN_EFFECT
-
-
-def verdict(row: dict[str, Any]) -> str:
-    if sees(row):
+def controls_verdict(rows: list[dict[str, Any]], instrument: dict[str, Any] | None) -> str:
+    """One verdict over every control row of a (kind, yardstick): a row that favours the flipped
+    copy clearly is a contradiction, whatever the others say."""
+    if instrument is None or not instrument["readable"]:
+        return not_readable(instrument)
+    mdd = instrument["mdd"]
+    # Any control row whose interval lies below 0 (the flipped copy, or Real alone, scores clearly
+    # higher) contradicts the known-good data, even under the smallest readable difference.
+    wrong = [r for r in rows if r["ci_high"] < 0]
+    if wrong:
+        names = "; ".join(f"{r['a']} - {r['b']} {r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+                          for r in wrong)
+        return f"contradicts the known-good data: {names}"
+    main = next((r for r in rows if (r["a"], r["b"]) == CONTROL_SETS), None)
+    if main is not None and main["ci_low"] > 0 and main["difference"] >= mdd:
         return SEES
-    if row["ci_low"] > 0:
-        return (CANNOT_TELL + f" by a useful margin ({row['difference']:+.3f}: above 0, but under "
-                f"{MIN_EFFECT}; the training data barely moves this model)")
-    if row["ci_high"] < 0:
-        return CANNOT_TELL + " (the flipped copy scores clearly higher)"
     return CANNOT_TELL
 
 
 def controls_section(t: Trainer, diffs: list[dict[str, Any]], has_controls: bool,
                      pairs: int | None) -> dict[str, Any]:
-    """The controls' verdict per kind: is oracle-rewrite minus oracle-rewrite-flipped clearly
-    positive (its 95% interval above 0, and at least `MIN_EFFECT`)?"""
+    """The controls' verdict per (kind, yardstick), weighing every control row."""
     section: dict[str, Any] = {"requested": t.config.controls, "available": has_controls}
     if not t.config.controls or not has_controls:
         section["note"] = ("this data has no known-good pairs (only QA-Feedback's human corrections give "
                            "controls)" if not has_controls else "off (controls: true in the config adds them)")
         return section
     good, flipped = CONTROL_SETS
+    control_pairs = {(good, flipped), (f"real+{good}", f"real+{flipped}"), (f"real+{good}", "real")}
     section["pairs"] = pairs
-    section["rows"] = [{**d, "clearly_positive": sees(d), "verdict": verdict(d)}
-                       for d in diffs if (d["a"], d["b"]) == (good, flipped)]
+    verdicts = []
+    for kind in t.config.reward_models:
+        for y in t.yardsticks:
+            rows = [d for d in diffs if (d["a"], d["b"]) in control_pairs and (d["rm"], d["yardstick"]) == (kind, y)]
+            if rows:
+                verdicts.append({"rm": kind, "yardstick": y, "rows": rows,
+                                 "verdict": controls_verdict(rows, readability(t.calibration, kind, y))})
+    section["verdicts"] = verdicts
     return section

@@ -8,47 +8,69 @@ from __future__ import annotations
 
 from typing import Any
 
-from rmboost.experiment.summary import MIN_EFFECT
+from rmboost.experiment.yardsticks import WHAT
 from rmboost.generation.summary import method_stats_text
 
 
-def results_markdown(results: list[dict[str, Any]], title: str) -> str:
+def _cell(y: dict[str, Any] | None) -> str:
+    if not y or y.get("accuracy") is None:
+        return ""
+    lb = (y.get("length_balanced") or {}).get("accuracy")
+    lb_text = f"; LB {lb:.3f}" if isinstance(lb, float) and lb == lb else ""
+    return f"{y['accuracy']:.3f} [{y['ci_low']:.3f}, {y['ci_high']:.3f}]{lb_text}"
+
+
+def _baselines(y: dict[str, Any]) -> str:
+    lb = y.get("length_balanced_baselines", {})
+    parts = []
+    for k, v in (y.get("baselines") or {}).items():
+        if v:
+            extra = f", LB {lb[k]['accuracy']:.3f}" if lb.get(k) and lb[k]["accuracy"] == lb[k]["accuracy"] else ""
+            parts.append(f"{k} {v['accuracy']:.3f} [{v['ci_low']:.3f}, {v['ci_high']:.3f}]{extra}")
+    return ", ".join(parts)
+
+
+def results_markdown(results: list[dict[str, Any]], yardsticks: list[str]) -> str:
+    """One table per yardstick: train sets by reward-model kind, accuracy [95% CI]; LB = length-balanced."""
     kinds = list(dict.fromkeys(r["rm"] for r in results))
     sets = list(dict.fromkeys(r["train_set"] for r in results))
     by = {(r["train_set"], r["rm"]): r for r in results}
-    lines = [f"# {title}", "", "Pairwise accuracy on human-labelled test pairs, 95% bootstrap CI.", "",
-             "| train set | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-    for s in sets:
-        cells = []
-        for k in kinds:
-            r = by.get((s, k))
-            twin = f", same pairs as {r['same_model_as']}" if r and r.get("same_model_as") else ""
-            spread = (f", {len(r['seed_accuracies'])} seeds {min(r['seed_accuracies']):.3f}-"
-                      f"{max(r['seed_accuracies']):.3f}") if r and r.get("seed_accuracies") else ""
-            cells.append(f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] "
-                         f"(n_train={r['train_pairs']}{twin}{spread})" if r else "")
-        lines.append(f"| {s} | " + " | ".join(cells) + " |")
-    if results:
-        b = results[0].get("baselines", {})
-        lines += ["", "Trivial baselines on the same test pairs: " + ", ".join(
-            f"{k} {v['accuracy']:.3f} [{v['ci_low']:.3f}, {v['ci_high']:.3f}]" for k, v in b.items() if v)]
+    lines = []
+    for y in yardsticks:
+        lines += ["", f"## Accuracy on {y}", "",
+                  f"{WHAT.get(y, y)}; 95% bootstrap CI over test questions; LB = length-balanced accuracy (the "
+                  "mean of the accuracies on pairs whose chosen side is the longer and the shorter: any "
+                  "length-only rule scores 0.5).", "",
+                  "| train set | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+        for s in sets:
+            cells = []
+            for k in kinds:
+                r = by.get((s, k))
+                yard = (r.get("yardsticks") or {}).get(y) if r else None
+                twin = f" (same pairs as {r['same_model_as']})" if r and r.get("same_model_as") else ""
+                n_train = f" n_train={r['train_pairs']}" if r and r.get("train_pairs") else ""
+                cells.append(_cell(yard) + (n_train + twin if yard else ""))
+            lines.append(f"| {s} | " + " | ".join(cells) + " |")
+        first = next((r["yardsticks"][y] for r in results if y in (r.get("yardsticks") or {})), None)
+        if first:
+            lines += ["", "Baselines on the same pairs: " + _baselines(first) + "."]
     return "\n".join(lines) + "\n"
 
 
 def differences_markdown(rows: list[dict[str, Any]]) -> str:
-    """The paired differences as a table: one row per comparison, one column per kind."""
+    """The paired differences, one table per yardstick: the difference [95% CI] and its verdict."""
     if not rows:
         return ""
-    kinds = list(dict.fromkeys(r["rm"] for r in rows))
-    by = {(r["a"], r["b"], r["rm"]): r for r in rows}
     lines = ["", "## Paired differences", "",
-             "Accuracy of A minus accuracy of B on the same test pairs, with a 95% bootstrap CI of the "
-             "difference (resampling prompts). An interval without 0 is a difference this test set can see.",
-             "", "| A - B | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-    for a, b in dict.fromkeys((r["a"], r["b"]) for r in rows):
-        cells = [by.get((a, b, k)) for k in kinds]
-        lines.append(f"| {a} - {b} | " + " | ".join(
-            f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" if r else "" for r in cells) + " |")
+             "Accuracy of A minus accuracy of B on the same test pairs, with a 95% bootstrap CI of the difference "
+             "(resampling questions). A verdict is given only where the calibration found the reward model "
+             "readable on that yardstick, and only for a difference at least the smallest readable one."]
+    for y in dict.fromkeys(r["yardstick"] for r in rows):
+        lines += ["", f"On {y}:", "", "| A - B | reward model | difference [95% CI] | verdict |", "|---|---|---|---|"]
+        for r in rows:
+            if r["yardstick"] == y:
+                lines.append(f"| {r['a']} - {r['b']} | {r['rm']} | {r['difference']:+.3f} "
+                             f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] | {r['verdict']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -60,11 +82,14 @@ def generation_markdown(rows: list[dict[str, Any]]) -> str:
              "| set | pairs made | failures | resumed | calls sent | from cache | calls/pair | prompt tok/pair "
              "| completion tok/pair | wall s | method stats |", "|---|" + "---|" * 10]
     for r in rows:
-        p = r["per_pair"]
+        # A set that made no pair has no per-pair figure (a results.json written before that rule
+        # holds the totals there, divided by 1).
+        p = r["per_pair"] if r["pairs"] else {}
+        per = [f"{v:.{digits}f}" if isinstance(v := p.get(key), (int, float)) else "n/a"
+               for key, digits in (("calls", 2), ("prompt_tokens", 0), ("completion_tokens", 0))]
         extra = method_stats_text(r["method_stats"])
         cells = [r["set"], r["pairs"], r["failures"], r["skipped_done"], r["calls_sent"], r["cache_hits"],
-                 f"{p['calls']:.2f}", f"{p['prompt_tokens']:.0f}", f"{p['completion_tokens']:.0f}",
-                 f"{r['wall_seconds']:.0f}", extra]
+                 *per, f"{r['wall_seconds']:.0f}", extra]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -81,15 +106,17 @@ def data_markdown(description: str, sizes: dict[str, Any]) -> str:
 
 
 def controls_markdown(section: dict[str, Any]) -> str:
-    """The controls in words: does the yardstick tell the known-good pairs from their flipped copy?"""
-    if not section.get("rows"):
+    """The controls in words: does each readable (kind, yardstick) tell the known-good pairs from
+    their flipped copy, weighing every control row?"""
+    if not section.get("verdicts"):
         return f"\nControls: {section.get('note', 'not trained yet')}.\n"
     lines = ["", "## Controls", "",
              f"oracle-rewrite: {section['pairs']} human corrections of the training questions (corrected text "
              "chosen over prediction 1); oracle-rewrite-flipped: the same pairs with chosen and rejected swapped. "
-             "If the yardstick works, the difference is clearly positive (its interval above 0, and at least "
-             f"{MIN_EFFECT} of accuracy).", ""]
-    for r in section["rows"]:
-        lines.append(f"- {r['rm']}: oracle-rewrite - oracle-rewrite-flipped = {r['difference']:+.3f} "
-                     f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]: {r['verdict']}.")
+             "A yardstick sees the known-good data when oracle-rewrite - oracle-rewrite-flipped is above 0 and "
+             "at least the smallest readable difference, and no control row lies clearly below 0.", ""]
+    for v in section["verdicts"]:
+        rows = "; ".join(f"{r['a']} - {r['b']} {r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+                         for r in v["rows"])
+        lines.append(f"- {v['rm']} on {v['yardstick']}: {v['verdict']} ({rows}).")
     return "\n".join(lines) + "\n"

@@ -2,8 +2,10 @@
 and each model's per-test-pair outcomes (for seed averages and paired differences).
 
 A model's folder is `models/<train set>--<kind>[--seed<k>]`; its `eval.json` holds the key (a
-digest of the training files' bytes, the kind, its overrides, the seed, the bootstrap and the test
-file), the result row and the outcomes. A rerun with the same key reuses the row; a set whose
+digest of the training files' bytes, the kind, its overrides, the seed, the bootstrap and the
+yardsticks' files), the result row (the primary yardstick's numbers at the top, every yardstick's
+under `yardsticks`) and the outcomes per yardstick. The untrained (step-0) model of a kind is
+scored the same way, as the set `untrained`. A rerun with the same key reuses the row; a set whose
 training pairs equal another set's (under other metadata) reuses that model. What to train is the
 run's choice (`run.py`); training itself is `rmboost.rm`'s.
 """
@@ -16,8 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rmboost.experiment.calibration_sets import UNTRAINED
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.log import log
+from rmboost.experiment.yardsticks import score_all
 from rmboost.progress_display import TrainingProgress
 from rmboost.records import Pair
 
@@ -39,57 +43,101 @@ class Trainer:
         # Training shows its steps, loss and validation accuracy unless the run is quiet.
         self.show_progress = bool(config.generation.get("progress", True))
         self.results: list[dict[str, Any]] = []
-        self.wins: dict[tuple[str, str, int], list[float]] = {}  # (train set, kind, seed) -> per-test-pair outcomes
-        self._test: list[Pair] = []
+        # (train set, kind, seed) -> yardstick -> per-pair outcomes
+        self.wins: dict[tuple[str, str, int], dict[str, list[float]]] = {}
+        self.yardsticks: dict[str, list[Pair]] = {}  # the first is the primary one (the main tables)
+        self.calibration: dict[str, Any] = {}  # what each (kind, yardstick) can see (`calibration.py`)
+
+    @property
+    def _test(self) -> list[Pair]:
+        return next(iter(self.yardsticks.values()), [])
+
+    @property
+    def primary(self) -> str:
+        return next(iter(self.yardsticks), "")
+
+    def yardstick_file(self, name: str) -> Path:
+        return self.out / "data" / ("test_pairs.jsonl" if name == "human-pairs" else f"test_{name}.jsonl")
 
     def model_folder(self, name: str, kind: str, seed: int) -> Path:
         # The first seed keeps the plain folder name, so runs made before rm_seeds existed resume.
         suffix = "" if seed == self.config.seed else f"--seed{seed}"
         return self.out / "models" / f"{name}--{kind.replace(':', '_').replace('/', '_')}{suffix}"
 
-    def train_and_score(
-        self, name: str, files: list[Path], kind: str, test: list[Any], seed: int | None = None
-    ) -> dict[str, Any]:
+    def setting(self, kind: str, seed: int) -> tuple[Any, ...]:
+        return (kind, self.config.rm_overrides.get(kind, {}), seed, self.config.bootstrap,
+                *[self.yardstick_file(n) for n in self.yardsticks], list(self.yardsticks))
+
+    def reuse(self, folder: Path, key: str, label: str, name: str, kind: str, seed: int) -> dict[str, Any] | None:
+        done = folder / "eval.json"
+        if not done.exists():
+            return None
+        saved = json.loads(done.read_text())
+        if saved.get("key") != key or not isinstance(saved.get("wins"), dict):
+            return None
+        log(f"{label}: unchanged, reusing {done}")
+        self.wins[(name, kind, seed)] = saved["wins"]
+        return {**saved["result"], "seed": seed}
+
+    def train_and_score(self, name: str, files: list[Path], kind: str, seed: int | None = None) -> dict[str, Any]:
         from rmboost.rm.train import load_training_pairs
 
         seed = self.config.seed if seed is None else seed
-        overrides = self.config.rm_overrides.get(kind, {})
         folder = self.model_folder(name, kind, seed)
         label = f"{name} / {kind}" + ("" if seed == self.config.seed else f"--seed{seed}")
-        setting = (kind, overrides, seed, self.config.bootstrap, self.out / "data" / "test_pairs.jsonl")
+        setting = self.setting(kind, seed)
         key = digest(*files, *setting)
-        done = folder / "eval.json"
-        if done.exists():
-            saved = json.loads(done.read_text())
-            if saved.get("key") == key:
-                log(f"{label}: unchanged, reusing {done}")
-                if "wins" not in saved:  # saved before per-pair outcomes were kept: score again
-                    saved["wins"] = self.saved_wins(folder, saved["result"], test)
-                    done.write_text(json.dumps(saved, indent=2))
-                self.wins[(name, kind, seed)] = saved["wins"]
-                return {**saved["result"], "seed": seed}
+        reused = self.reuse(folder, key, label, name, kind, seed)
+        if reused is not None:
+            return reused
         train_pairs = load_training_pairs(files)
         # Two sets can hold the same training pairs under different metadata (--verify that
         # contradicts nothing keeps RMBoost's pairs): the model would be the same, so it is reused.
         pairs_key = digest([[p.prompt, p.chosen, p.rejected] for p in train_pairs], *setting)
         twin = self.trained_on_same_pairs(folder, pairs_key)
         if twin is not None:
-            other, saved_result = twin
+            other, saved_result, wins = twin
             log(f"{label}: same training pairs as {other}, reusing its model")
             result = {**saved_result, "train_set": name, "same_model_as": other, "seed": seed}
             folder.mkdir(parents=True, exist_ok=True)
-            wins = self.saved_wins(folder, result, test)
         else:
             log(f"{label}: training on {len(train_pairs)} pairs")
-            result, wins = self.train_new(name, label, train_pairs, kind, seed, folder, test)
-        done.write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result, "wins": wins}))
+            result, wins = self.train_new(name, label, train_pairs, kind, seed, folder)
+        (folder / "eval.json").write_text(json.dumps({"key": key, "pairs_key": pairs_key, "result": result,
+                                                      "wins": wins}))
         self.wins[(name, kind, seed)] = wins
         return result
 
-    def train_new(self, name: str, label: str, train_pairs: list[Pair], kind: str, seed: int, folder: Path,
-                  test: list[Any]) -> tuple[dict[str, Any], list[float]]:
+    def score_untrained(self, kind: str, seed: int) -> dict[str, Any]:
+        """The kind as its training starts (step 0), scored on every yardstick: row `untrained`."""
+        from rmboost.rm.train import untrained_reward_model
+
+        folder = self.model_folder(UNTRAINED, kind, seed)
+        label = f"{UNTRAINED} / {kind}" + ("" if seed == self.config.seed else f"--seed{seed}")
+        key = digest(*self.setting(kind, seed))
+        reused = self.reuse(folder, key, label, UNTRAINED, kind, seed)
+        if reused is not None:
+            return reused
+        start = time.monotonic()
+        model = untrained_reward_model(kind, seed, **self.config.rm_overrides.get(kind, {}))
+        result, wins = self.scored(UNTRAINED, model, kind, seed, 0, start)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "eval.json").write_text(json.dumps({"key": key, "result": result, "wins": wins}))
+        self.wins[(UNTRAINED, kind, seed)] = wins
+        log(f"{label}: accuracy {result['accuracy']:.3f} before any training")
+        return result
+
+    def scored(self, name: str, model: Any, kind: str, seed: int, train_pairs: int,
+               start: float) -> tuple[dict[str, Any], dict[str, list[float]]]:
+        rows, wins = score_all(model, self.yardsticks, self.config.bootstrap, self.config.seed)
+        primary = rows[self.primary]
+        result = {"train_set": name, "rm": kind, "seed": seed, "train_pairs": train_pairs,
+                  "seconds": round(time.monotonic() - start, 1), **primary, "yardsticks": rows}
+        return result, wins
+
+    def train_new(self, name: str, label: str, train_pairs: list[Pair], kind: str, seed: int,
+                  folder: Path) -> tuple[dict[str, Any], dict[str, list[float]]]:
         from rmboost.rm.base import RewardModel
-        from rmboost.rm.evaluate import evaluate
         from rmboost.rm.train import train_reward_model
 
         start = time.monotonic()
@@ -101,35 +149,30 @@ class Trainer:
             progress.close()
         model.save(folder)
         model = RewardModel.load(folder)
-        report = evaluate(model, test, n_boot=self.config.bootstrap, seed=self.config.seed)
-        result = {"train_set": name, "rm": kind, "seed": seed, "train_pairs": len(train_pairs),
-                  "seconds": round(time.monotonic() - start, 1), **report.to_dict()}
-        log(f"{label}: accuracy {report.accuracy:.3f} [{report.ci_low:.3f}, {report.ci_high:.3f}]")
-        return result, report.wins
+        result, wins = self.scored(name, model, kind, seed, len(train_pairs), start)
+        log(f"{label}: accuracy {result['accuracy']:.3f} [{result['ci_low']:.3f}, {result['ci_high']:.3f}]")
+        return result, wins
 
-    def saved_wins(self, folder: Path, result: dict[str, Any], test: list[Any]) -> list[float]:
-        """Per-test-pair outcomes of a finished model: its twin's, or from scoring it again."""
-        from rmboost.rm.base import RewardModel
-        from rmboost.rm.evaluate import evaluate
-
-        if result.get("same_model_as"):
-            twin = folder.parent / f"{result['same_model_as']}--{folder.name.split('--', 1)[1]}" / "eval.json"
-            return list(json.loads(twin.read_text())["wins"])
-        log(f"{result['train_set']} / {result['rm']}: scoring again for its per-pair outcomes")
-        return evaluate(RewardModel.load(folder), test, n_boot=1).wins
-
-    def trained_on_same_pairs(self, folder: Path, pairs_key: str) -> tuple[str, dict[str, Any]] | None:
-        """(train set, result) of a model of this run, of the same kind, trained on the same pairs."""
+    def trained_on_same_pairs(self, folder: Path,
+                              pairs_key: str) -> tuple[str, dict[str, Any], dict[str, list[float]]] | None:
+        """(train set, result, outcomes) of a model of this run, of the same kind, trained on the same pairs."""
         kind_part = folder.name.split("--", 1)[1]
         for path in sorted((self.out / "models").glob(f"*--{kind_part}/eval.json")):
             if path.parent == folder:
                 continue
             saved = json.loads(path.read_text())
             if saved.get("pairs_key") == pairs_key and "same_model_as" not in saved["result"]:
-                return str(saved["result"]["train_set"]), dict(saved["result"])
+                return str(saved["result"]["train_set"]), dict(saved["result"]), dict(saved["wins"])
         return None
 
-    def mean_wins(self, name: str, kind: str) -> list[float] | None:
-        """Each test pair's outcome averaged over the seeds this set and kind were trained with."""
-        runs = [w for (n, k, _), w in self.wins.items() if (n, k) == (name, kind)]
+    def mean_wins(self, name: str, kind: str, yardstick: str | None = None) -> list[float] | None:
+        """Each test pair's outcome on `yardstick` (the primary one by default), averaged over the
+        seeds this set and kind were trained with."""
+        yardstick = yardstick or self.primary
+        runs = [w[yardstick] for (n, k, _), w in self.wins.items() if (n, k) == (name, kind) and yardstick in w]
         return [sum(col) / len(runs) for col in zip(*runs, strict=True)] if runs else None
+
+    def seed_wins(self, name: str, kind: str, yardstick: str) -> list[list[float]]:
+        """Per seed (in seed order), the outcomes of this set and kind on `yardstick`."""
+        keys = sorted(k for k in self.wins if k[:2] == (name, kind))
+        return [self.wins[k][yardstick] for k in keys if yardstick in self.wins[k]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import pickle
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ CURVE_FILE = "training_curve.jsonl"
 
 # kind -> "module:Class"; the class must have `from_dir(directory, settings)`.
 KINDS = {
+    "features": "rmboost.rm.feature_linear:FeatureLinearRM",
+    "features-sim": "rmboost.rm.feature_linear:FeatureLinearRM",
     "embed-linear": "rmboost.rm.embed_linear:EmbedLinearRM",
     "maxsim": "rmboost.rm.maxsim:MaxSimRM",
     "minilm": "rmboost.rm.minilm:MiniLMRM",
@@ -36,6 +39,20 @@ KINDS = {
 
 
 S = TypeVar("S")
+
+
+def load_errors() -> tuple[type[Exception], ...]:
+    """What loading weights raises when the files are wrong: OSError (missing, unreadable),
+    ValueError/TypeError/KeyError (wrong contents or settings), RuntimeError (torch: a shape that does
+    not fit), an unpickling error (a `.bin` that is no checkpoint), safetensors' own error (a
+    `.safetensors` that is none). A model folder is the user's input: each is one line, not a traceback."""
+    found: tuple[type[Exception], ...] = (OSError, ValueError, TypeError, KeyError, RuntimeError,
+                                          pickle.UnpicklingError)
+    try:
+        from safetensors import SafetensorError
+    except ImportError:  # installed without the reward-model extra: nothing can load weights anyway
+        return found
+    return (*found, SafetensorError)
 
 
 def with_overrides(settings: S, seed: int, overrides: dict[str, Any]) -> S:
@@ -53,16 +70,42 @@ def kind_class(kind: str) -> type[RewardModel]:
     base = kind.split(":", 1)[0]
     if base not in KINDS:
         raise UserError(
-            f"unknown reward model kind {kind!r}; choose maxsim, minilm, embed-linear, smollm2 or hf:PATH"
+            f"unknown reward model kind {kind!r}; choose one of {', '.join(k for k in KINDS if k != 'hf')} or hf:PATH"
         )
     module, cls = KINDS[base].split(":")
     return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+def saved_meta(directory: Path) -> tuple[dict[str, Any], type[RewardModel]]:
+    """The `rmboost_rm.json` of a saved model's folder and the class of its kind, without loading
+    any weights: what `load` checks first, and what a command checks before its expensive part."""
+    if not directory.exists():
+        raise UserError(f"{directory}: no such folder (a saved reward model is a folder made by rmboost train)")
+    if not directory.is_dir():
+        raise UserError(f"{directory}: not a folder (a saved reward model is a folder made by rmboost train)")
+    meta_path = directory / META_FILE
+    if not meta_path.is_file():
+        raise UserError(f"{directory}: not a saved reward model (no {META_FILE})")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:  # ValueError: not UTF-8, not JSON
+        raise UserError(f"{meta_path}: not readable JSON: {e}") from e
+    settings = meta.get("settings", {}) if isinstance(meta, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get("kind"), str) or not isinstance(settings, dict):
+        raise UserError(f"{meta_path}: must be a JSON object with 'kind' (text) and 'settings' (an object)")
+    try:
+        cls = kind_class(meta["kind"])
+    except UserError as e:
+        raise UserError(f"{meta_path}: {e}") from e
+    return {"kind": meta["kind"], "settings": settings}, cls
 
 
 class RewardModel(ABC):
     """Scores a response to a prompt; higher means preferred. Scoring is deterministic."""
 
     kind: ClassVar[str]
+    # The dataclass of the kind's settings, so a config's overrides can be checked before training.
+    settings_type: ClassVar[type | None] = None
     # Rows of the training curve (see the module docstring); empty for a loaded model.
     curve: list[dict[str, Any]]
 
@@ -84,6 +127,13 @@ class RewardModel(ABC):
         """Train on `pairs`; `overrides` replace default settings (epochs, lr, max_length, ...).
         With `validation` pairs the checkpoint with the best accuracy on them is kept;
         `on_progress(step, total_steps, loss, val_accuracy)` is called at each evaluation step."""
+
+    @classmethod
+    def untrained(cls, kind: str, seed: int = 0, **overrides: Any) -> RewardModel:
+        """The model as training would start it (its step 0): what it scores before any label.
+        A kind that learns only from its labels scores about 0.5 here; one with a built-in formula
+        scores what the formula gives."""
+        raise UserError(f"reward model kind {kind!r} has no untrained (step-0) form in rmboost")
 
     @abstractmethod
     def settings(self) -> dict[str, Any]:
@@ -111,27 +161,20 @@ class RewardModel(ABC):
     def kind_name(self) -> str:
         return self.kind
 
+    @classmethod
+    def check(cls, kind: str) -> None:
+        """Refuse a `kind` this class cannot train (an `hf:PATH` that is no checkpoint, ...) cheaply,
+        before any data is read or weights loaded. Nothing to check by default."""
+        return None
+
     @staticmethod
     def load(directory: str | Path) -> RewardModel:
         d = Path(directory)
-        meta_path = d / META_FILE
-        if not meta_path.is_file():
-            raise UserError(f"{d}: not a saved reward model (no {META_FILE})")
+        meta, cls = saved_meta(d)
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:  # ValueError: not UTF-8, not JSON
-            raise UserError(f"{meta_path}: not readable JSON: {e}") from e
-        settings = meta.get("settings", {}) if isinstance(meta, dict) else None
-        if not isinstance(meta, dict) or not isinstance(meta.get("kind"), str) or not isinstance(settings, dict):
-            raise UserError(f"{meta_path}: must be a JSON object with 'kind' (text) and 'settings' (an object)")
-        try:
-            cls = kind_class(meta["kind"])
-        except UserError as e:
-            raise UserError(f"{meta_path}: {e}") from e
-        try:
-            return cls.from_dir(d, settings)
-        except (OSError, ValueError, TypeError, KeyError) as e:
-            raise UserError(f"{d}: cannot load this {meta['kind']} reward model: {e}") from e
+            return cls.from_dir(d, meta["settings"])
+        except load_errors() as e:
+            raise UserError(f"{d}: cannot load this {meta['kind']} reward model: {type(e).__name__}: {e}") from e
 
     def score_pairs(self, pairs: Sequence[Pair]) -> tuple[list[float], list[float]]:
         """Scores of the chosen and of the rejected response of each pair, in one batch."""

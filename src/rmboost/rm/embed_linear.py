@@ -20,6 +20,7 @@ from typing import Any
 
 from rmboost.records import Pair, Prompt
 from rmboost.rm.base import RewardModel, with_overrides
+from rmboost.rm.embedding_store import EmbeddingStore
 from rmboost.rm.encoding import PairEncoder, pad_batch
 from rmboost.rm.runtime import offline, prepare_torch
 from rmboost.rm.training_loop import LoopSettings, Progress, train_loop, validation_accuracy
@@ -65,12 +66,13 @@ class MiniLMEmbedder:
         self.tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
         self.model = AutoModel.from_pretrained(minilm_dir()).eval()
         self.encoder = PairEncoder(self.tokenizer, max_length, evidence=evidence)
-        self.cache: dict[str, Any] = {}
+        # Vectors by text, on disk: every model of an experiment (and every later run) reuses them.
+        self.store = EmbeddingStore(f"all-MiniLM-L6-v2-mean-{max_length}")
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> Any:
         import torch
 
-        todo = sorted({t for t in texts if t not in self.cache}, key=len)
+        todo = sorted(self.store.missing(texts), key=len)
         with torch.inference_mode():
             for start in range(0, len(todo), batch_size):
                 chunk = todo[start : start + batch_size]
@@ -80,9 +82,10 @@ class MiniLMEmbedder:
                 hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
                 m = mask.unsqueeze(-1).float()
                 pooled = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=-1)
-                for t, v in zip(chunk, pooled, strict=True):
-                    self.cache[t] = v.clone()
-        return torch.stack([self.cache[t] for t in texts]) if texts else torch.zeros(0, EMBED_DIM)
+                self.store.put(chunk, pooled.numpy())
+        if not texts:
+            return torch.zeros(0, EMBED_DIM)
+        return torch.from_numpy(self.store.get(list(texts)).copy())
 
 
 def make_head(hidden: int) -> Any:
@@ -95,6 +98,7 @@ def make_head(hidden: int) -> Any:
 
 class EmbedLinearRM(RewardModel):
     kind = "embed-linear"
+    settings_type = EmbedLinearSettings
 
     def __init__(
         self, head: Any, settings: EmbedLinearSettings, embedder: MiniLMEmbedder | None = None
@@ -130,9 +134,8 @@ class EmbedLinearRM(RewardModel):
     ) -> EmbedLinearRM:
         from rmboost.rm.bradley_terry import bradley_terry_loss
 
-        cfg = with_overrides(EmbedLinearSettings(), seed, overrides)
-        prepare_torch(cfg.seed)
-        model = cls(make_head(cfg.hidden), cfg, MiniLMEmbedder.shared(cfg.max_length, cfg.evidence))
+        model = cls.untrained(kind, seed, **overrides)
+        cfg = model.cfg
         prompts = [p.prompt for p in pairs]
         fc = model.features(prompts, [p.chosen for p in pairs])
         fr = model.features(prompts, [p.rejected for p in pairs])
@@ -155,6 +158,13 @@ class EmbedLinearRM(RewardModel):
         model.curve = train_loop(list(head.parameters()), pairs, batch_loss, loop, head,
                                  validate if validation else None, on_progress)
         return model
+
+    @classmethod
+    def untrained(cls, kind: str = "embed-linear", seed: int = 0, **overrides: Any) -> EmbedLinearRM:
+        """The head as training starts it (torch's seeded random initialisation)."""
+        cfg = with_overrides(EmbedLinearSettings(), seed, overrides)
+        prepare_torch(cfg.seed)
+        return cls(make_head(cfg.hidden), cfg, MiniLMEmbedder.shared(cfg.max_length, cfg.evidence))
 
     def settings(self) -> dict[str, Any]:
         return asdict(self.cfg)

@@ -99,7 +99,8 @@ def evaluate_scores(
     wins = outcomes(chosen, rejected)
     main = bootstrap_accuracy(wins, clusters, n_boot, seed)
     longer = outcomes([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
-    baselines: dict[str, Accuracy | None] = {"longer": bootstrap_accuracy(longer, clusters, n_boot, seed)}
+    baselines: dict[str, Accuracy | None] = {"longer": bootstrap_accuracy(longer, clusters, n_boot, seed),
+                                             "shorter": bootstrap_accuracy(1.0 - longer, clusters, n_boot, seed)}
     texts = [prompt_text(p.prompt) for p in pairs]
     overlap = outcomes(
         [overlap_share(t, p.chosen) for t, p in zip(texts, pairs, strict=True)],
@@ -137,6 +138,58 @@ def paired_difference(
         raise ValueError(f"paired difference needs one outcome per pair: {len(wins_a)}, {len(wins_b)}, {len(pairs)}")
     diff = np.asarray(wins_a, dtype=float) - np.asarray(wins_b, dtype=float)
     return outcome_accuracy(diff.tolist(), pairs, n_boot, seed)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def length_strata(pairs: Sequence[Pair]) -> np.ndarray:
+    """Per pair: 1 when the chosen response has more words than the rejected, 0 when fewer, -1 when
+    both have the same number of words."""
+    c = np.array([word_count(p.chosen) for p in pairs])
+    r = np.array([word_count(p.rejected) for p in pairs])
+    return np.where(c > r, 1, np.where(c < r, 0, -1))
+
+
+@dataclass(frozen=True, slots=True)
+class LengthBalanced:
+    """Accuracy with length controlled: the mean of the accuracy on the pairs whose chosen response
+    is the longer (in words) and the accuracy on those whose chosen is the shorter; pairs of equal
+    length are left out and counted. Any rule that reads only length ("always the longer", "always
+    the shorter") scores exactly 0.5, whatever share of the pairs the longer side wins. Undefined
+    (nan) when either stratum is empty."""
+
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    chosen_longer: int
+    chosen_shorter: int
+    equal_length: int
+
+
+def length_balanced(
+    wins: Sequence[float], pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> LengthBalanced:
+    """The length-balanced accuracy of per-pair outcomes, with a bootstrap over prompts (as `evaluate`)."""
+    w = np.asarray(wins, dtype=float)
+    strata = length_strata(pairs)
+    longer, shorter = strata == 1, strata == 0
+    counts = (int(longer.sum()), int(shorter.sum()), int((strata == -1).sum()))
+    if not counts[0] or not counts[1]:
+        return LengthBalanced(float("nan"), float("nan"), float("nan"), *counts)
+    point = (w[longer].mean() + w[shorter].mean()) / 2
+    _, index = np.unique(np.asarray([_cluster(p) for p in pairs], dtype=object).astype(str), return_inverse=True)
+    k = int(index.max()) + 1
+    sums = [np.bincount(index, weights=w * m, minlength=k) for m in (longer, shorter)]
+    ns = [np.bincount(index, weights=m.astype(float), minlength=k) for m in (longer, shorter)]
+    draws = np.random.default_rng(seed).integers(0, k, size=(n_boot, k))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boot = (sums[0][draws].sum(1) / ns[0][draws].sum(1) + sums[1][draws].sum(1) / ns[1][draws].sum(1)) / 2
+    boot = boot[np.isfinite(boot)]
+    alpha = (1 - level) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha]) if len(boot) else (float("nan"), float("nan"))
+    return LengthBalanced(float(point), float(low), float(high), *counts)
 
 
 def evaluate(model: RewardModel, pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> EvalReport:

@@ -74,6 +74,7 @@ class MaxSimSettings:
 
 class MaxSimRM(RewardModel):
     kind = "maxsim"
+    settings_type = MaxSimSettings
 
     def __init__(self, net: Any, tokenizer: Any, settings: MaxSimSettings) -> None:
         self.net = net.eval()
@@ -123,16 +124,10 @@ class MaxSimRM(RewardModel):
         on_progress: Progress | None = None,
         **overrides: Any,
     ) -> MaxSimRM:
-        from transformers import AutoModel, AutoTokenizer
-
         from rmboost.rm.bradley_terry import bradley_terry_loss
-        from rmboost.rm.local_models import minilm_dir
-        from rmboost.rm.maxsim_net import MaxSimNet
 
-        cfg = with_overrides(MaxSimSettings(), seed, overrides)
-        prepare_torch(cfg.seed)
-        net = MaxSimNet(AutoModel.from_pretrained(minilm_dir()), cfg.scale, cfg.freeze_layers)
-        model = cls(net, AutoTokenizer.from_pretrained(minilm_dir()), cfg)
+        model = cls.untrained(kind, seed, **overrides)
+        net, cfg = model.net, model.cfg
         inputs, chosen, rejected = pair_inputs(pairs, model.encode)
         cached = model.bottom_states(inputs)
         held, held_chosen, held_rejected = pair_inputs(validation, model.encode)
@@ -166,6 +161,19 @@ class MaxSimRM(RewardModel):
         model.curve = train_loop(params, pairs, batch_loss, loop, net, validate if validation else None,
                                  on_progress)
         return model
+
+    @classmethod
+    def untrained(cls, kind: str = "maxsim", seed: int = 0, **overrides: Any) -> MaxSimRM:
+        """The formula `scale x mean_i max_j cos(h_i, e_j)` with a zero head: maxsim's step 0."""
+        from transformers import AutoModel, AutoTokenizer
+
+        from rmboost.rm.local_models import minilm_dir
+        from rmboost.rm.maxsim_net import MaxSimNet
+
+        cfg = with_overrides(MaxSimSettings(), seed, overrides)
+        prepare_torch(cfg.seed)
+        net = MaxSimNet(AutoModel.from_pretrained(minilm_dir()), cfg.scale, cfg.freeze_layers)
+        return cls(net, AutoTokenizer.from_pretrained(minilm_dir()), cfg)
 
     def bottom_states(self, inputs: Sequence[tuple[list[int], list[int]]]) -> list[tuple[Any, Any]]:
         """For each input, the (response, evidence) hidden states after the frozen layers, unpadded.

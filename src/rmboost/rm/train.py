@@ -39,6 +39,12 @@ def load_training_pairs(
     return out
 
 
+def check_kind(kind: str) -> None:
+    """Refuse an unknown kind, or an `hf:PATH` whose folder is no checkpoint, before any data is
+    read or model loaded (a one-line `UserError`)."""
+    kind_class(kind).check(kind)
+
+
 def train_reward_model(
     pairs: Sequence[Pair],
     kind: str = DEFAULT_KIND,
@@ -51,8 +57,15 @@ def train_reward_model(
     """Train a reward model of `kind` (`maxsim`, `minilm`, `embed-linear`, `smollm2` or `hf:PATH`).
     Without `validation`, `overrides["validation_fraction"]` (default 0.2; 0 = none) of the
     questions of `pairs` are held out for model selection and the rest trained on."""
+    check_kind(kind)
     fraction = overrides.pop("validation_fraction", None)
     fraction = VALIDATION_FRACTION if fraction is None else float(fraction)
     if validation is None:
         pairs, validation = split_by_question(pairs, fraction)
     return kind_class(kind).train(pairs, kind, seed, validation=validation, on_progress=on_progress, **overrides)
+
+
+def untrained_reward_model(kind: str = DEFAULT_KIND, seed: int = 0, **overrides: Any) -> RewardModel:
+    """A model of `kind` as its training would start (step 0), for the calibration's untrained score."""
+    overrides.pop("validation_fraction", None)
+    return kind_class(kind).untrained(kind, seed, **overrides)
