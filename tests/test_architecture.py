@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("llm",),
     ("methods",),
     ("generation", "report"),
-    ("scale", "experiment"),
+    ("scale", "experiment", "integrations"),
     ("api",),
     ("generate", "__init__"),
     ("cli", "testing"),

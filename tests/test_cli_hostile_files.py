@@ -128,6 +128,15 @@ def pairs_file(tmp: Path) -> Path:
     return write_jsonl(tmp / "pairs.jsonl", [{"prompt": "Q?", "chosen": "A good answer.", "rejected": "Bad."}])
 
 
+def fake_rm(tmp: Path) -> Path:
+    """A reward-model folder whose `rmboost_rm.json` is sound (its weights are never reached: a bad
+    input row is found before the model is loaded)."""
+    folder = tmp / "fake-rm"
+    folder.mkdir(exist_ok=True)
+    (folder / "rmboost_rm.json").write_text(json.dumps({"kind": "embed-linear", "settings": {}}))
+    return folder
+
+
 def generate(tmp: Path, *extra: str) -> list[str]:
     return ["generate", "--output", str(tmp / "out" / "pairs.jsonl"), "--backend", "fake", "--quiet", *extra]
 
@@ -143,11 +152,21 @@ COMMANDS: dict[str, tuple[str, Callable[[Path, Path], list[str]]]] = {
     "eval --data": ("rows", lambda f, tmp: ["eval", "--rm", str(tmp / "no-rm"), "--data", str(f)]),
     "stats PAIRS": ("rows", lambda f, tmp: ["stats", str(f), "--no-embeddings"]),
     "data qa-feedback FILE": ("rows", lambda f, tmp: ["data", "qa-feedback", str(f), "--output", str(tmp / "q.jsonl")]),
+    "data tldr FILE": ("rows", lambda f, tmp: ["data", "tldr", str(f), "--output", str(tmp / "t.jsonl")]),
+    "data ultrafeedback FILE": ("rows", lambda f, tmp: ["data", "ultrafeedback", str(f), "--output",
+                                                        str(tmp / "u.jsonl")]),
     "eval --rm": ("rm", lambda f, tmp: ["eval", "--rm", str(f), "--data", str(FIXTURES / "trl_small.jsonl"),
                                         "--on-error", "skip"]),
     "stats --reference-rm": ("rm", lambda f, tmp: ["stats", str(pairs_file(tmp)), "--reference-rm", str(f),
                                                    "--no-embeddings"]),
     "report PATH": ("rows", lambda f, tmp: ["report", str(f), "--output", str(tmp / "r.html")]),
+    "score --input": ("rows", lambda f, tmp: ["score", "--rm", str(fake_rm(tmp)), "--input", str(f), "--output",
+                                              str(tmp / "s.jsonl")]),
+    "score --rm": ("rm", lambda f, tmp: ["score", "--rm", str(f), "--input", str(pairs_file(tmp)), "--output",
+                                         str(tmp / "s.jsonl")]),
+    "rerank --input": ("rows", lambda f, tmp: ["rerank", "--rm", str(fake_rm(tmp)), "--input", str(f), "--output",
+                                               str(tmp / "s.jsonl")]),
+    "export PAIRS": ("rows", lambda f, tmp: ["export", str(f), "--to", str(tmp / "ds")]),
     "experiment --config": ("experiment", lambda f, tmp: ["experiment", "--config", str(f), "--output",
                                                           str(tmp / "exp")]),
 }

@@ -150,15 +150,21 @@ def test_every_profile_loads_and_the_old_data_form_still_means_qa_feedback(
     monkeypatch.chdir(REPO)
     profiles = sorted(Path("configs").glob("*.yaml"))
     loaded = {}
+    # The real files of these profiles are not in the checkout: a one-line error names them.
+    real_files = {"hh.yaml": "helpful-base/train.jsonl", "tldr.yaml": "tldr/comparisons.jsonl",
+                  "ultrafeedback.yaml": "ultrafeedback/train_prefs.jsonl"}
     for path in profiles:
-        if path.name == "hh.yaml":  # the real HH files are not in the checkout: a one-line error names them
-            with pytest.raises(UserError, match=r"field 'data.path': no such file .*helpful-base/train.jsonl"):
+        if path.name in real_files:
+            with pytest.raises(UserError, match=rf"field 'data.path': no such file .*{real_files[path.name]}"):
                 load_config(path)
             continue
         loaded[path.stem] = load_config(path)
     assert {"small", "full", "hh-small"} <= set(loaded)
     assert loaded["small"].controls and loaded["full"].controls  # the controls are in the profiles
     assert loaded["hh-small"].data.format == "hh" and loaded["hh-small"].task == "chat"
+    assert (loaded["tldr-small"].data.format, loaded["tldr-small"].task) == ("tldr", "summarization")
+    assert (loaded["ultrafeedback-small"].task, loaded["ultrafeedback-small"].calibration.enabled) == (
+        "ultrafeedback", True)
     old = tmp_path / "old.yaml"
     old.write_text(f"data: {(FIX / 'qa_feedback_small.json').as_posix()}\n")
     data = load_config(old).data

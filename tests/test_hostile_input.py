@@ -1,5 +1,6 @@
-"""Hostile input at every reader (prompts, TRL pairs, QA-Feedback, HH, RewardBench): random bytes,
-invalid UTF-8, deep nesting, huge lines, wrong types and odd Unicode. Each reader gives a clear
+"""Hostile input at every reader (prompts, TRL pairs, QA-Feedback, HH, RewardBench, TL;DR comparisons,
+UltraFeedback raw and binarized rows): random bytes, invalid UTF-8, deep nesting, huge lines, wrong
+types and odd Unicode, and near-valid rows of each official format. Each reader gives a clear
 error (a `UserError` naming the file) or a counted skip, never a traceback from deep inside and
 never a lost row: every non-blank line comes out as a record or as a counted error. What comes out
 can be written as UTF-8 JSON (a lone surrogate would crash the writer or the cache much later).
@@ -23,7 +24,9 @@ from hypothesis import strategies as st
 from rmboost.data.hh import load_hh
 from rmboost.data.qa_feedback import load_questions
 from rmboost.data.rewardbench import load_rewardbench
+from rmboost.data.tldr import load_comparisons, vote
 from rmboost.data.trl_pairs import load_trl_pairs
+from rmboost.data.ultrafeedback import load_ultrafeedback
 from rmboost.errors import InputError, UserError
 from rmboost.io.prompts import read_prompts
 from rmboost.io.rows import SkipCounter
@@ -56,6 +59,17 @@ FIELDS = [
     "prediction 3",
     "prediction 4",
     "preference",
+    "info",
+    "summaries",
+    "choice",
+    "split",
+    "post",
+    "text",
+    "instruction",
+    "completions",
+    "annotations",
+    "Rating",
+    "score_chosen",
 ]
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
@@ -73,6 +87,54 @@ transcripts = st.lists(
     st.sampled_from(["\n\nHuman: ", "\n\nAssistant: ", "hi", "\u2028", "\x00", ""]), max_size=6
 )
 hh_rows = st.fixed_dictionaries({"chosen": transcripts.map("".join), "rejected": transcripts.map("".join)})
+# Near-valid rows of the paper's data sets: the official shapes, mostly with values of the right kind
+# and few distinct texts (so repeats, ties, equal ratings and diverging turns are likely and the
+# loaders' rules are reached), sometimes a value of any kind or odd Unicode.
+
+
+def mostly(valid: st.SearchStrategy[Any], other: st.SearchStrategy[Any] = json_values) -> st.SearchStrategy[Any]:
+    """`valid` five times in six, else `other` (`one_of` would draw each about equally)."""
+    return st.integers(0, 5).flatmap(lambda i: valid if i else other)
+
+
+texts = mostly(st.sampled_from(["a", " a", "b", "b\n", "c", "\x00"]), st.sampled_from(["", " ", "\u2028"]) | scalars)
+summary = st.fixed_dictionaries({"text": texts}, optional={"policy": scalars, "note": st.none() | texts})
+post = mostly(st.sampled_from([{"post": "a post"}, {"post": "a post", "subreddit": "x"}]),
+              st.sampled_from([{"article": "a story", "site": "cnn"}, {}, {"post": None}]))
+tldr_rows = st.fixed_dictionaries({
+    "info": mostly(st.tuples(st.sampled_from(["p1", "p2"]), post).map(lambda t: {"id": t[0], **t[1]})),
+    "summaries": mostly(st.tuples(summary, summary).map(list), st.lists(summary, max_size=3) | json_values),
+    "choice": mostly(st.sampled_from([0, 1]), st.sampled_from([2, -1, True, None, "1"])),
+    "split": mostly(st.sampled_from(["train", "valid2"]), st.sampled_from(["valid1", "test", None])),
+}, optional={"extra": json_values})
+ratings = mostly(st.sampled_from(["1", "3", "5", "4", " 4", 4, "N/A", "N/A"]), st.sampled_from(["6", None, "", "x"]))
+aspects = ("helpfulness", "honesty", "instruction_following", "truthfulness")
+completion = st.fixed_dictionaries({
+    "response": texts,
+    "annotations": mostly(st.fixed_dictionaries({a: st.fixed_dictionaries({"Rating": ratings}) for a in aspects})),
+}, optional={"model": scalars})
+uf_raw_rows = st.fixed_dictionaries({"instruction": texts, "completions": mostly(st.lists(completion, max_size=4))},
+                                    optional={"source": scalars, "models": json_values})
+turn = st.fixed_dictionaries({"role": mostly(st.sampled_from(["user", "assistant"]), st.sampled_from(["system", 3])),
+                              "content": texts})
+
+
+def binarized(parts: tuple[list[dict[str, Any]], Any, Any, bool, Any, Any]) -> dict[str, Any]:
+    """Two conversations over one prefix (or, when `diverge`, the rejected one over another turn)."""
+    prefix, good, bad, diverge, prompt, scores = parts
+    other = [*prefix[:-1], {"role": "user", "content": "another turn"}] if diverge and prefix else prefix
+    row = {"chosen": [*prefix, {"role": "assistant", "content": good}],
+           "rejected": [*other, {"role": "assistant", "content": bad}], **scores}
+    if prompt is not None:
+        row["prompt"] = prompt if prompt != "first" or not prefix else prefix[0]["content"]
+    return row
+
+
+uf_binarized_rows = st.tuples(
+    st.lists(turn, max_size=3), texts, texts, st.booleans(), st.none() | st.just("first") | texts,
+    st.fixed_dictionaries({}, optional={"score_chosen": st.sampled_from([1, 2.5, 2.5, "x"]),
+                                        "score_rejected": st.sampled_from([1, 2.5])})).map(binarized)
+
 lone_surrogate = st.sampled_from([r'"\ud800"', r'"a\udfff"', r'["\udbff"]', r'"\ud83d\u0041"'])
 
 
@@ -86,6 +148,7 @@ lines = st.one_of(
     json_values.map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "surrogatepass")),
     near_rows.map(lambda v: json.dumps(v, ensure_ascii=False).encode()),
     hh_rows.map(lambda v: json.dumps(v).encode()),
+    (tldr_rows | uf_raw_rows | uf_binarized_rows).map(lambda v: json.dumps(v, ensure_ascii=False).encode()),
     lone_surrogate.map(surrogate_row),
     st.integers(1, 100_000).map(lambda d: b"[" * d + b"]" * d),  # deep nesting
     st.integers(1, 100_000).map(lambda d: b'{"prompt": ' * d + b"1" + b"}" * d),
@@ -132,7 +195,11 @@ LOADERS: dict[str, Callable[[Path, SkipCounter], list[Any]]] = {
     "hh": load_hh,
     "rewardbench": load_rewardbench,
     "qa-feedback": lambda path, counter: load_questions(path, "all", counter),
+    "tldr": lambda path, counter: vote(load_comparisons(path, "all", counter), counter),
+    "ultrafeedback": load_ultrafeedback,
 }
+# Loaders that refuse a file with no row at all (an empty input is a mistake, not an empty data set).
+NEED_ROWS = {"qa-feedback": "questions", "tldr": "comparisons", "ultrafeedback": "rows"}
 
 
 @FUZZ
@@ -147,8 +214,8 @@ def test_loaders_skip_and_count_or_keep_every_line(
     path = write(tmp_path_factory.mktemp("l"), "in.jsonl", data)
     for name, load in LOADERS.items():
         counter = SkipCounter("skip")
-        if name == "qa-feedback" and rows_in(data) == 0:  # no question at all: an error, not an empty set
-            with pytest.raises(UserError, match=f"{path}: no questions in the file"):
+        if name in NEED_ROWS and rows_in(data) == 0:  # no row at all: an error, not an empty set
+            with pytest.raises(UserError, match=f"{path}: no {NEED_ROWS[name]} in the file"):
                 load(path, counter)
             continue
         out = load(path, counter)
@@ -177,8 +244,10 @@ whole_files = (
 def test_whole_file_json_is_a_clear_error_or_every_item_accounted(
     tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
-    """QA-Feedback ships as one JSON list (`.json`); the other loaders accept that shape too."""
+    """QA-Feedback ships as one JSON list (`.json`); the other loaders accept that shape too. A `.json`
+    file that does not open with `[` is JSON lines (OpenAI's TL;DR batches are), read line by line."""
     path = write(tmp_path_factory.mktemp("j"), "in.json", data)
+    a_list = data.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] in (b"[", b"")
     for load in LOADERS.values():
         counter = SkipCounter("skip")
         try:
@@ -186,7 +255,18 @@ def test_whole_file_json_is_a_clear_error_or_every_item_accounted(
         except UserError as e:
             assert str(path) in str(e)
             continue
-        assert len(out) + counter.skipped == len(json.loads(data))
+        rows = len(json.loads(data)) if a_list else rows_in(data)
+        assert len(out) + counter.skipped + sum(counter.left_out.values()) == rows
+
+
+def test_a_json_file_of_json_lines_is_read_line_by_line(tmp_path: Path) -> None:
+    """OpenAI names its TL;DR comparison batches `batch*.json` and writes them as JSON lines."""
+    lines = (Path(__file__).parent / "fixtures" / "tldr_comparisons.jsonl").read_bytes()
+    path = write(tmp_path, "batch3.json", lines)
+    counter = SkipCounter()
+    assert len(vote(load_comparisons(path, "all", counter), counter)) == 7 and counter.skipped == 0
+    listed = write(tmp_path, "list.json", b"[" + b",".join(lines.splitlines()) + b"]")
+    assert len(vote(load_comparisons(listed, "all", SkipCounter()))) == 7
 
 
 @FUZZ

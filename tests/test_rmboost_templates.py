@@ -19,7 +19,7 @@ from rmboost.llm import LLM
 from rmboost.methods.base import WorkItem
 from rmboost.methods.rmboost import RMBoost
 from rmboost.prompts.tasks import load_task
-from rmboost.records import PromptRecord
+from rmboost.records import PairFailure, PromptRecord
 
 QUESTION, PASSAGE, Y1 = "Who wrote Bloom?", "Bloom is an album by Troye Sivan.", "Bloom was written by Troye Sivan."
 
@@ -54,7 +54,9 @@ def test_names_the_task_does_not_know_are_dropped_and_counted() -> None:
     pair = asyncio.run(method.make_pair(item(), LLM(named("coherence and vibes; style"))))
     assert pair.aspects == ["coherence"]
     assert method.run_stats()["unknown_aspects_dropped"] == 2
-    asyncio.run(method.make_pair(item(), LLM(named("nothing known"))))
+    # An answer that names no aspect the task knows is refused (issue 25), and counted.
+    with pytest.raises(PairFailure, match="names no aspect of the task"):
+        asyncio.run(method.make_pair(item(), LLM(named("nothing known"))))
     assert method.run_stats()["no_aspect_named"] == 1
 
 

@@ -42,7 +42,9 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[s
         default = f.default if f.default is not dataclasses.MISSING else None
         if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
             default = f.default_factory()  # type: ignore[misc]
-        shown = "" if f.metadata.get("required") else f" (default: {default})"
+        # A help text that speaks of its default already names it (or says why there is none).
+        said = "default" in help_text.lower()
+        shown = "" if f.metadata.get("required") or said else f" (default: {default})"
         kwargs: dict[str, Any] = {"dest": f.name, "help": help_text + shown}
         choices = f.metadata.get("choices")
         if choices:

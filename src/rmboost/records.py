@@ -31,10 +31,23 @@ class PromptRecord:
     response: str | None = None
     source: str = ""
     line: int = 0
+    # Responses the user already has, to compare (RLAIF, West-of-N) or to rewrite (RMBoost), and the
+    # pairs among them to compare, as index pairs (None: every pair).
+    responses: tuple[str, ...] | None = None
+    response_pairs: tuple[tuple[int, int], ...] | None = None
 
     @property
     def conversational(self) -> bool:
         return not isinstance(self.prompt, str)
+
+    def given_pairs(self) -> list[tuple[int, int]]:
+        """The pairs of given responses to compare: those the row lists, else every pair (i < j)."""
+        if self.responses is None:
+            return []
+        if self.response_pairs is not None:
+            return list(self.response_pairs)
+        n = len(self.responses)
+        return [(i, j) for i in range(n) for j in range(i + 1, n)]
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # Subcommand modules, in the order `rmboost --help` lists them.
-COMMANDS = ["generate", "data", "train", "eval", "stats", "experiment", "report"]
+COMMANDS = ["generate", "data", "train", "eval", "score", "rerank", "stats", "agree", "export", "experiment", "report"]
 
 EXIT_CODES = """exit codes:
   0    done

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from rmboost.experiment.diagnostics import compute_stats
 from rmboost.experiment.plots import plot_stats
 from rmboost.io.rows import require_rows
+from rmboost.rm.base import saved_meta
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     for path in args.pairs:  # before any work: an empty file is a mistake, not a set without pairs
         require_rows(path, "pairs")
+    if args.reference_rm is not None:  # its folder, before the pairs are read and scored
+        saved_meta(Path(args.reference_rm))
     results = [compute_stats(p, args.reference_rm, embeddings=args.embeddings) for p in args.pairs]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))

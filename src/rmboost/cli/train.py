@@ -41,9 +41,10 @@ class TrainConfig:
 
 def _run(args: argparse.Namespace) -> int:
     from rmboost.io.rows import SkipCounter
-    from rmboost.rm.train import load_training_pairs, train_reward_model
+    from rmboost.rm.train import check_kind, load_training_pairs, train_reward_model
 
     cfg = from_args(TrainConfig, args)
+    check_kind(cfg.rm)  # a wrong kind or hf:PATH folder is refused before the data is read
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     counter = SkipCounter(on_error=cfg.on_error)  # type: ignore[arg-type]
     pairs = load_training_pairs(cfg.data, cfg.format, counter, cfg.split)  # type: ignore[arg-type]

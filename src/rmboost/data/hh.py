@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.errors import InputError
-from rmboost.io.rows import SkipCounter, read_rows
+from rmboost.io.rows import SkipCounter, read_rows, require_fields
 from rmboost.records import Message, Pair, stable_id
 
 _TURN = re.compile(r"\n\n(Human|Assistant):[ ]?")
@@ -59,6 +59,7 @@ def split_transcript(text: str) -> list[Message]:
 def _parse(row: Any, source: str, line: int) -> Pair:
     if not isinstance(row, dict):
         raise InputError(source, line, None, "expected a JSON object")
+    require_fields(row, ("chosen", "rejected"), source, line)
     turns = {}
     for name in ("chosen", "rejected"):
         value = row.get(name)

@@ -113,13 +113,27 @@ def load_questions(
     return out
 
 
-def prompt_records(questions: list[QAFeedbackQuestion], with_response: int | None = None) -> list[dict[str, Any]]:
+def prompt_records(questions: list[QAFeedbackQuestion], with_response: int | None = None,
+                   with_responses: bool = False) -> list[dict[str, Any]]:
     """Prompt records for generation: `{"id", "prompt": question, "context": passages, "task": "qa"}`;
-    with `with_response=N`, also `"response"`: prediction N, for RMBoost to rewrite."""
+    with `with_response=N`, also `"response"`: prediction N, for RMBoost to rewrite; with
+    `with_responses`, all four predictions as `"responses"`, the six comparisons the humans labelled
+    as `"pairs"` (0-based indices, 1v2 ... 3v4) and their labels as `"human"` (1: the first of the
+    pair preferred, 2: the second, 0: a tie; generation ignores it, `rmboost agree` reads it)."""
     if with_response is not None and not 1 <= with_response <= 4:
         raise UsageError(f"--with-response must be 1, 2, 3 or 4 (a prediction's number), got {with_response}")
-    return [{"id": q.id, "prompt": q.question, "context": q.context, "task": "qa",
-             **({"response": q.predictions[with_response - 1]} if with_response else {})} for q in questions]
+    if with_response is not None and with_responses:
+        raise UsageError("--with-response N and --with-responses all do not go together: choose one")
+    out = []
+    for q in questions:
+        row: dict[str, Any] = {"id": q.id, "prompt": q.question, "context": q.context, "task": "qa"}
+        if with_response:
+            row["response"] = q.predictions[with_response - 1]
+        if with_responses:
+            row.update(responses=list(q.predictions), pairs=[[a - 1, b - 1] for a, b in COMPARISONS],
+                       human=list(q.preference))
+        out.append(row)
+    return out
 
 
 def pairs(questions: list[QAFeedbackQuestion]) -> list[Pair]:
@@ -156,6 +170,7 @@ def export(
     fmt: str | None = None,
     counter: SkipCounter | None = None,
     with_response: int | None = None,
+    with_responses: bool = False,
 ) -> int:
     """Write the questions of `split` as prompt records or as TRL pairs (JSONL, or Parquet with
     `fmt="parquet"`); return the number of rows written. The corrections' pairs are
@@ -164,6 +179,9 @@ def export(
 
     if with_response is not None and as_ != "prompts":
         raise UsageError("--with-response applies to --as prompts only")
+    if with_responses and as_ != "prompts":
+        raise UsageError("--with-responses applies to --as prompts only")
     questions = load_questions(path, split, counter)
-    rows = prompt_records(questions, with_response) if as_ == "prompts" else [p.to_dict() for p in pairs(questions)]
+    rows = (prompt_records(questions, with_response, with_responses) if as_ == "prompts"
+            else [p.to_dict() for p in pairs(questions)])
     return write_rows(output, rows, fmt)

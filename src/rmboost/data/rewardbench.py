@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.errors import InputError
-from rmboost.io.rows import SkipCounter, parse_rows
+from rmboost.io.rows import SkipCounter, parse_rows, require_fields
 from rmboost.records import Pair
 
 
 def _parse(row: Any, source: str, line: int) -> Pair:
     if not isinstance(row, dict):
         raise InputError(source, line, None, "expected a JSON object")
+    require_fields(row, ("prompt", "chosen", "rejected", "subset"), source, line)
     for name in ("prompt", "chosen", "rejected", "subset"):
         if not isinstance(row.get(name), str) or not row[name].strip():
             raise InputError(source, line, name, "must be a non-empty string")

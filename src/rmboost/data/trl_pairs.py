@@ -2,10 +2,17 @@
 `rmboost train` reads.
 
 Standard rows have string `prompt`, `chosen`, `rejected`. Conversational rows have a list of
-`{"role", "content"}` messages as `prompt` and a one-message assistant list as `chosen`/`rejected`;
-a conversational row without `prompt` (TRL's implicit prompt) has its shared leading messages taken
-as the prompt. The metadata columns `id`, `method`, `task`, `subset`, `question_id` and
-`chosen_listed_first` are kept; other columns are ignored.
+`{"role", "content"}` messages as `prompt` and a one-message assistant list as `chosen`/`rejected`.
+A conversational row without `prompt` (TRL's implicit prompt), or with a null one, holds two whole
+conversations: their turns before the last assistant reply are the prompt, and the two last replies
+are chosen and rejected. Rows that give both a string `prompt` and whole conversations (UltraFeedback binarized:
+`prompt` is the first user turn, repeated inside `chosen` and `rejected`) are read the same way,
+and the string must be one of the shared user turns. Shared turns are compared with whitespace
+collapsed, as `hh.py` does. A pair whose two conversations differ before the last reply is left
+out and counted under `DIVERGED` in the counter's `left_out` (its two replies answer different
+conversations, so it is no preference for one prompt), not raised. The metadata columns `id`,
+`method`, `task` and those of `KEPT_EXTRA` are kept; other columns (UltraFeedback's `messages`,
+`prompt_id`) are ignored.
 """
 
 from __future__ import annotations
@@ -14,10 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.errors import InputError
-from rmboost.io.rows import SkipCounter, parse_rows
+from rmboost.io.rows import SkipCounter, read_rows, require_fields
 from rmboost.records import Message, Pair, stable_id
 
-KEPT_EXTRA = ("subset", "question_id", "chosen_listed_first")
+KEPT_EXTRA = ("subset", "question_id", "chosen_listed_first", "score_chosen", "score_rejected")
+DIVERGED = "chosen and rejected conversations differ before the last reply"
+
+
+class Diverged(Exception):
+    """A well-formed row whose two conversations do not share the turns before the last reply."""
 
 
 def _messages(value: Any) -> list[Message] | None:
@@ -36,41 +48,62 @@ def _reply(value: Any, source: str, line: int, name: str) -> str:
     return msgs[0]["content"]
 
 
-def _split_implicit(row: dict[str, Any], source: str, line: int) -> tuple[list[Message], Any, Any]:
+def _key(turns: list[Message]) -> list[tuple[str, str]]:
+    return [(m["role"], " ".join(m["content"].split())) for m in turns]
+
+
+def split_conversations(
+    chosen: list[Message], rejected: list[Message], source: str, line: int
+) -> tuple[list[Message], str, str]:
+    """Two whole conversations -> (the shared turns before the last reply, chosen's reply, rejected's
+    reply). `Diverged` when the turns before the last reply differ; `InputError` when a conversation
+    does not end with an assistant reply after at least one turn."""
+    for name, msgs in (("chosen", chosen), ("rejected", rejected)):
+        if len(msgs) < 2 or msgs[-1]["role"] != "assistant":
+            raise InputError(source, line, name, "must end with an assistant reply after at least one turn "
+                             "(the prompt is missing)")
+    if _key(chosen[:-1]) != _key(rejected[:-1]):
+        raise Diverged(DIVERGED)
+    return chosen[:-1], chosen[-1]["content"], rejected[-1]["content"]
+
+
+def _implicit(row: dict[str, Any], source: str, line: int) -> tuple[list[Message], str, str]:
     chosen, rejected = _messages(row.get("chosen")), _messages(row.get("rejected"))
     if chosen is None or rejected is None:
         raise InputError(source, line, "prompt", "is missing (and chosen/rejected are not message lists)")
-    n = 0
-    while n < min(len(chosen), len(rejected)) and chosen[n] == rejected[n]:
-        n += 1
-    if n == 0 or n != len(chosen) - 1 or n != len(rejected) - 1:
-        raise InputError(
-            source, line, "prompt", "is missing and chosen/rejected differ before the last reply"
-        )
-    return chosen[:n], chosen[n:], rejected[n:]
+    prompt, good, bad = split_conversations(chosen, rejected, source, line)
+    given = row.get("prompt")
+    if isinstance(given, str):
+        users = {" ".join(m["content"].split()) for m in prompt if m["role"] == "user"}
+        if " ".join(given.split()) not in users:
+            raise InputError(source, line, "prompt", "is not one of the user turns that chosen and rejected share")
+    return prompt, good, bad
 
 
 def parse_row(row: Any, source: str, line: int) -> Pair:
+    """One TRL row as a `Pair`; `InputError` for a malformed row, `Diverged` for one left out by rule."""
     if not isinstance(row, dict):
         raise InputError(source, line, None, "expected a JSON object")
-    if "prompt" not in row:
-        prompt, chosen_v, rejected_v = _split_implicit(row, source, line)
-    else:
-        prompt, chosen_v, rejected_v = row["prompt"], row.get("chosen"), row.get("rejected")
-    if isinstance(prompt, str):
+    require_fields(row, ("chosen", "rejected"), source, line)
+    prompt = row.get("prompt")
+    whole = _messages(row.get("chosen")) is not None and _messages(row.get("rejected")) is not None
+    if prompt is None or (isinstance(prompt, str) and whole):
+        prompt, chosen, rejected = _implicit(row, source, line)
+        conversational = True
+    elif isinstance(prompt, str):
         if not prompt.strip():
             raise InputError(source, line, "prompt", "is empty")
-        for name, v in (("chosen", chosen_v), ("rejected", rejected_v)):
-            if not isinstance(v, str):
+        for name in ("chosen", "rejected"):
+            if not isinstance(row.get(name), str):
                 raise InputError(source, line, name, "must be a string when prompt is a string")
-        chosen, rejected, conversational = chosen_v, rejected_v, False
+        chosen, rejected, conversational = str(row["chosen"]), str(row["rejected"]), False
     else:
         messages = _messages(prompt)
         if messages is None:
             raise InputError(source, line, "prompt", "must be a string or a list of {role, content} messages")
         prompt = messages
-        chosen = _reply(chosen_v, source, line, "chosen")
-        rejected = _reply(rejected_v, source, line, "rejected")
+        chosen = _reply(row.get("chosen"), source, line, "chosen")
+        rejected = _reply(row.get("rejected"), source, line, "rejected")
         conversational = True
     extra = {k: row[k] for k in KEPT_EXTRA if row.get(k) is not None}
     return Pair(
@@ -86,5 +119,15 @@ def parse_row(row: Any, source: str, line: int) -> Pair:
 
 
 def load_trl_pairs(path: str | Path, counter: SkipCounter | None = None) -> list[Pair]:
-    """Read one TRL pair file (JSONL or Parquet)."""
-    return parse_rows(path, parse_row, counter)
+    """Read one TRL pair file (JSONL or Parquet); a pair whose conversations diverge before the
+    last reply is counted in `counter.left_out[DIVERGED]`."""
+    counter = counter or SkipCounter()
+    out = []
+    for line, row in read_rows(path, counter):
+        try:
+            out.append(parse_row(row, str(path), line))
+        except Diverged:
+            counter.leave_out(DIVERGED)
+        except InputError as e:
+            counter.bad(e)
+    return out

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from rmboost.data.qa_feedback import CONTROL_SETS
-from rmboost.errors import UserError
+from rmboost.errors import UsageError, UserError
 from rmboost.experiment.calibration_sets import CalibrationConfig, parse_calibration
 from rmboost.experiment.config_checks import check_generation, check_kinds, check_scorer, check_yardsticks
 from rmboost.experiment.yardsticks import offered
@@ -169,10 +169,12 @@ def _check(config: ExperimentConfig, p: Path) -> None:
     gen_fields = {f.name for f in fields(GenerateConfig)}
     for where, opts in [("generation", config.generation)] + [(f"methods: {v.name}", v.options)
                                                               for v in config.methods]:
-        bad = set(opts) - gen_fields - ({"given_response"} if where != "generation" else set())
+        bad = set(opts) - gen_fields - ({"given_response", "given_responses"} if where != "generation" else set())
         if bad:
             raise UserError(f"{p}: field '{where}' has unknown generate option(s) {sorted(bad)}")
     for v in config.methods:
+        if "given_responses" in v.options:
+            _check_given_pool(config, v, p)
         given = v.options.get("given_response")
         if given is None:
             continue
@@ -197,6 +199,19 @@ def _check(config: ExperimentConfig, p: Path) -> None:
     for v in config.methods:
         check_generation({**config.generation, **v.options, "method": v.method, "task": config.task},
                          f"methods: {v.name}", p)
+
+
+def _check_given_pool(config: ExperimentConfig, v: Variant, p: Path) -> None:
+    """`given_responses: true`: the variant works on the data set's own four predictions (the pool
+    Real's labels are about), so its labels can be checked against the humans'."""
+    where = f"{p}: field 'methods: {v.name}.given_responses'"
+    if v.options["given_responses"] is not True:
+        raise UsageError(f"{where} must be true (or left out), got {v.options['given_responses']!r}")
+    if config.data.format != "qa-feedback":
+        raise UsageError(f"{where}: only qa-feedback data gives every question several responses")
+    if v.method not in ("rlaif", "west-of-n", "rmboost") or "given_response" in v.options:
+        raise UsageError(f"{where}: applies to rlaif, west-of-n and rmboost (without given_response); "
+                         f"{v.method} writes its own responses")
 
 
 def load_config(path: str | Path) -> ExperimentConfig:

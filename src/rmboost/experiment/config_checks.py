@@ -101,7 +101,7 @@ def check_generation(options: dict[str, Any], where: str, p: Path) -> None:
         check_scorer(str(options["scorer"]), f"{where}.scorer", p)
     try:
         backend_class(str(options.get("backend", "llamacpp")))
-        settings = {k: v for k, v in options.items() if k not in ("given_response", "responses")}
+        settings = {k: v for k, v in options.items() if k not in ("given_response", "given_responses")}
         if settings.get("scorer") == "real-rm":
             settings["scorer"] = "llm"  # the real-rm scorer is trained by the run itself
         build_method(GenerateConfig(input="-", output="-", **settings))

@@ -116,6 +116,15 @@ def prepare(c: ExperimentConfig, out: Path) -> Prepared:
         # The same prompts, each with the data set's prediction n as the response RMBoost rewrites.
         assert sides.questions is not None  # the config allows given responses on qa-feedback only
         write_pairs(given_prompts(out, n), prompt_records(sides.questions, with_response=n))
+    if any("given_responses" in v.options for v in c.methods):
+        # The training questions with their four predictions, the six pairs and the human labels:
+        # the pool the given-response variants draw on, and the human file of `rmboost agree`.
+        assert sides.questions is not None  # the config allows given_responses on qa-feedback only
+        write_pairs(pool_prompts(out), prompt_records(sides.questions, with_responses=True))
+        kept = {q.id for q in sides.questions}
+        write_pairs(training_corrections(out), [p for p in load_corrections(c.data.path, "all" if c.data.test_path
+                                                                               else "train")
+                                                 if p.extra["question_id"] in kept])
     real = write_pairs(out / "data" / "real_train.jsonl", sides.real)
     write_pairs(out / "data" / "test_pairs.jsonl", test)
     yardsticks = _yardsticks(c, test, out)
@@ -142,9 +151,20 @@ def _yardsticks(c: ExperimentConfig, test: list[Pair], out: Path) -> dict[str, l
                 rows = load_corrections(c.data.test_path, "all")
             else:
                 rows = load_corrections(c.data.path, "test")
+            if c.test_pairs is not None and len(rows) > c.test_pairs:  # the same cut as the test pairs
+                rows = sorted(random.Random(c.seed).sample(rows, c.test_pairs), key=lambda p: p.id)
             made[name] = rows
             write_pairs(out / "data" / f"test_{name}.jsonl", rows)
     return made
+
+
+def pool_prompts(out: Path) -> Path:
+    """The training prompts with all four predictions as `responses` (a `given_responses` variant)."""
+    return out / "data" / "train_prompts_pool.jsonl"
+
+
+def training_corrections(out: Path) -> Path:
+    return out / "data" / "train_corrections.jsonl"
 
 
 def given_prompts(out: Path, n: int) -> Path:

@@ -121,8 +121,8 @@ def plot_accuracies(rows: list[dict[str, Any]], path: str | Path, title: str = "
                 if r["train_set"] == name and r["rm"] == kind:
                     ys.append(i + k * height)
                     xs.append(r["accuracy"])
-                    lo.append(r["accuracy"] - r["ci_low"])
-                    hi.append(r["ci_high"] - r["accuracy"])
+                    lo.append(max(0.0, r["accuracy"] - r["ci_low"]))  # never negative, even rounded
+                    hi.append(max(0.0, r["ci_high"] - r["accuracy"]))
         ax.barh(ys, xs, height, xerr=[lo, hi], capsize=3, label=kind)
     ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
     ax.set_yticks([i + height * (len(kinds) - 1) / 2 for i in range(len(sets))])

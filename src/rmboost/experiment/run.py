@@ -25,11 +25,12 @@ from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
 from rmboost.errors import EarlyStop
+from rmboost.experiment.agreement_table import agreement_markdown, agreement_section
 from rmboost.experiment.calibration import calibration_section
 from rmboost.experiment.calibration_sets import UNTRAINED, flip_name, write_calibration_sets
 from rmboost.experiment.calibration_tables import calibration_markdown, headline, plot_calibration
 from rmboost.experiment.config import ExperimentConfig, load_config
-from rmboost.experiment.dataset import Prepared, describe, given_prompts, prepare, write_pairs
+from rmboost.experiment.dataset import Prepared, describe, given_prompts, pool_prompts, prepare, write_pairs
 from rmboost.experiment.folder_state import check_folder, record
 from rmboost.experiment.log import log
 from rmboost.experiment.summary import combined, controls_section, differences
@@ -57,6 +58,7 @@ class Experiment(Trainer):
         self.data_info: dict[str, Any] = {}
         self.sizes: dict[str, Any] = {}
         self.real_pairs = 0
+        self.agreement: dict[str, Any] = {}  # label agreement with humans, for sets over given responses
 
     # --- data -------------------------------------------------------------------------------
     def prepare_data(self) -> Prepared:
@@ -95,6 +97,8 @@ class Experiment(Trainer):
             options = dict(plan[v.name])
             given = options.pop("given_response", None)
             source = prompts if given is None else given_prompts(self.out, int(given))
+            if options.pop("given_responses", False):
+                source = pool_prompts(self.out)
             if v.method == "west-of-n" and options.get("scorer", c.west_of_n_scorer) == "real-rm":
                 if scorer_path is None:
                     # The paper's West-of-N scores with a reward model trained on the real data; it is
@@ -166,26 +170,21 @@ class Experiment(Trainer):
         prepared = self.prepare_data()
         plan = self.plan()
         made = self.generate_all(prepared.prompts, prepared.real, plan)
+        self.agreement = agreement_section(c, self.out, made)
         syn = self.equalise(made, self.write_controls(prepared))
         calibration = self.write_calibration(prepared.real)
         jobs = self.jobs(syn, prepared.real, calibration)
-        # The diagnostics need only the pairs and the reference model (Real / embed-linear), so a
-        # long run writes them as soon as that model is trained, not after hours of other training.
-        stats: list[dict[str, Any]] | None = None if c.stats else []
-        reference = ("real", [prepared.real], "embed-linear", c.seed)
-        if stats is None and reference not in jobs:
-            stats = self.write_stats(syn, prepared.real)
+        # The diagnostics need only the pairs: written before any training.
+        stats = self.write_stats(syn, prepared.real) if c.stats else []
         for n, job in enumerate(jobs, 1):
             name, files, kind, seed = job
             if name == UNTRAINED:
                 self.results.append(self.score_untrained(kind, seed))
             else:
                 self.results.append(self.train_and_score(name, files, kind, seed))
-            if stats is None and job == reference:
-                stats = self.write_stats(syn, prepared.real)
             if n < len(jobs):  # a long run shows (and keeps) every finished row as it goes
-                self.write_tables(start, stats=stats or [], note=f"partial: {n} of {len(jobs)} reward models done")
-        summary = self.write_tables(start, stats or [])
+                self.write_tables(start, stats=stats, note=f"partial: {n} of {len(jobs)} reward models done")
+        summary = self.write_tables(start, stats)
         self.finish(summary)
         return summary
 
@@ -209,7 +208,8 @@ class Experiment(Trainer):
         controls = controls_section(self, diffs, bool(self.data_info.get("has_controls")),
                                     self.sizes.get("control_pairs"))
         summary = {"config": asdict(c), "dataset": self.data_info, "sizes": self.sizes, "results": self.results,
-                   "calibration": self.calibration, "differences": diffs, "controls": controls,
+                   "calibration": self.calibration, "agreement": self.agreement,
+                   "differences": diffs, "controls": controls,
                    "generation": self.generation, "stats": stats, "wall_seconds": round(time.monotonic() - start, 1)}
         summary["headline"] = headline(summary)
         if c.rm_seeds > 1:
@@ -221,21 +221,19 @@ class Experiment(Trainer):
         (self.out / "results.md").write_text(
             f"# {title}\n\n**{summary['headline']}**\n\n" + calibration_markdown(self.calibration)
             + results_markdown(rows, list(self.yardsticks)) + data_markdown(describe(self.data_info), self.sizes)
-            + controls_markdown(controls) + differences_markdown(diffs) + generation_markdown(self.generation))
+            + agreement_markdown(self.agreement) + controls_markdown(controls) + differences_markdown(diffs)
+            + generation_markdown(self.generation))
         return summary
-
-    def reference_ready(self) -> bool:
-        """Whether the reference model of the diagnostics (Real / embed-linear) is trained."""
-        return (self.out / "models" / "real--embed-linear" / "rmboost_rm.json").exists()
 
     def write_stats(self, syn: dict[str, Path], real: Path) -> list[dict[str, Any]]:
         from rmboost.experiment.diagnostics import compute_stats
         from rmboost.experiment.plots import plot_stats
 
-        ref = self.out / "models" / "real--embed-linear" if self.reference_ready() else None
-        # Stats of the full pair files (their failures files sit beside them), not the cut copies.
+        # Stats of the full pair files (their failures files sit beside them), not the cut copies. No
+        # reference reward model: it would be the Real model (circular for West-of-N's own scorer);
+        # agreement with the human labels is the label-quality measure.
         files = [self.out / "pairs" / f"{k}.jsonl" for k in syn] + [real]
-        stats = [compute_stats(f, ref, embeddings=self.config.embeddings) for f in files]
+        stats = [compute_stats(f, None, embeddings=self.config.embeddings) for f in files]
         sections = [f"## {Path(s.file).stem}\n\n```\n{s.table()}\n```" for s in stats]
         (self.out / "stats.md").write_text(f"Data: {describe(self.data_info)}.\n\n" + "\n\n".join(sections) + "\n")
         plot_stats(stats, self.out / "stats.png")

@@ -41,27 +41,39 @@ def _lb_dict(wins: Sequence[float], pairs: Sequence[Pair], n_boot: int, seed: in
     return asdict(length_balanced(wins, pairs, n_boot, seed))
 
 
+# Per yardstick (by identity) and bootstrap setting: the baselines, which read no model.
+_BASELINES: dict[tuple[int, int, int, int], tuple[Any, dict[str, Any]]] = {}
+
+
+def _baselines(pairs: Sequence[Pair], n_boot: int, seed: int) -> tuple[Any, dict[str, Any]]:
+    from rmboost.rm.encoding import prompt_text
+    from rmboost.rm.evaluate import baselines_of, outcomes
+    from rmboost.rm.lexical import overlap_share
+
+    key = (id(pairs), len(pairs), n_boot, seed)
+    if key not in _BASELINES:
+        lb_base: dict[str, Any] = {}
+        if pairs:
+            share = [(overlap_share(prompt_text(p.prompt), p.chosen), overlap_share(prompt_text(p.prompt), p.rejected))
+                     for p in pairs]
+            lb_base["overlap"] = _lb_dict(outcomes(*zip(*share, strict=True)).tolist(), pairs, n_boot, seed)
+            if all("chosen_listed_first" in p.extra for p in pairs):
+                first = np.array([1.0 if p.extra["chosen_listed_first"] else 0.0 for p in pairs])
+                lb_base["first"] = _lb_dict(first.tolist(), pairs, n_boot, seed)
+        _BASELINES[key] = (pairs, {"plain": baselines_of(pairs, n_boot, seed), "length_balanced": lb_base})
+    return _BASELINES[key]
+
+
 def report(chosen: Sequence[float], rejected: Sequence[float], pairs: Sequence[Pair], n_boot: int,
            seed: int) -> tuple[dict[str, Any], list[float]]:
     """(the yardstick's row, per-pair outcomes) for a model's scores of `pairs`."""
-    from rmboost.rm.evaluate import evaluate_scores, outcomes
+    from rmboost.rm.evaluate import evaluate_scores
 
-    rep = evaluate_scores(pairs, chosen, rejected, n_boot, seed)
+    _, base = _baselines(pairs, n_boot, seed)
+    rep = evaluate_scores(pairs, chosen, rejected, n_boot, seed, baselines=base["plain"])
     row = rep.to_dict()
     row["length_balanced"] = _lb_dict(rep.wins, pairs, n_boot, seed)
-    lb_base: dict[str, Any] = {}
-    if pairs:
-        texts = [(p.chosen, p.rejected) for p in pairs]
-        from rmboost.rm.encoding import prompt_text
-        from rmboost.rm.lexical import overlap_share
-
-        share = [(overlap_share(prompt_text(p.prompt), c), overlap_share(prompt_text(p.prompt), r))
-                 for p, (c, r) in zip(pairs, texts, strict=True)]
-        lb_base["overlap"] = _lb_dict(outcomes(*zip(*share, strict=True)).tolist(), pairs, n_boot, seed)
-        if all("chosen_listed_first" in p.extra for p in pairs):
-            first = np.array([1.0 if p.extra["chosen_listed_first"] else 0.0 for p in pairs])
-            lb_base["first"] = _lb_dict(first.tolist(), pairs, n_boot, seed)
-    row["length_balanced_baselines"] = lb_base
+    row["length_balanced_baselines"] = base["length_balanced"]
     return row, list(rep.wins)
 
 

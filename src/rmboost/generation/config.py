@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rmboost.options import option
+from rmboost.prompts.tasks import BUILTIN_TASKS
 
 METHOD_CHOICES = ["rmboost", "rlaif", "west-of-n", "rlcd"]
 
@@ -24,7 +25,7 @@ class GenerateConfig:
                                   "over the shards round-robin")
     backend_arg: list[str] = option([], "extra backend option KEY=VALUE, repeatable (e.g. n_ctx=4096, "
                                     "n_threads=2, timeout=60)")
-    task: str = option("qa", "task whose aspects and prompt layout to use", choices=["qa", "chat", "summarization"])
+    task: str = option("qa", "task whose aspects and prompt layout to use", choices=list(BUILTIN_TASKS))
     aspects: str | None = option(None, "YAML file replacing the task's aspects (and optionally its templates)")
     template: str | None = option(None, "YAML file replacing the method's prompt templates")
     aspects_per_pair: int | None = option(None, "aspects per RMBoost pair; default a random 1-3",

@@ -6,7 +6,8 @@ A record may come as `(index, record)`, carrying its position in a larger stream
 a shard (the Ray engine's case): RMBoost's balanced labels depend on that position. With
 `pairs_per_prompt` K a record becomes K work items, `<id>#<k>`, at label positions `index * K + k`,
 each resumed and failed on its own; a pair whose texts repeat another pair of the same prompt is a
-failure, not a second copy.
+failure, not a second copy. The method may say otherwise for a record (`Method.items_for`: RLAIF
+over given responses makes one item per listed pair), or refuse it as an input error.
 
 Left out here: where records come from and go to (iterables and sinks are passed in), and retries
 of a single call (the backend's job). A run that stops early returns with `stopped_early` set; it
@@ -125,7 +126,12 @@ class Engine:
             self.prompts_skipped += 1
             return []
         self.seen.add(rec.id)
-        k_max = self.options.pairs_per_prompt
+        try:
+            k_max = self.method.items_for(rec, self.options.pairs_per_prompt)
+        except InputError as e:
+            await self.drain(0)
+            self.input_error(e)
+            return []
         ids = [rec.id] if k_max == 1 else [f"{rec.id}#{k}" for k in range(k_max)]
         todo = [(k, i) for k, i in enumerate(ids) if i not in self.options.done_ids]
         self.stats.skipped_done += len(ids) - len(todo)
@@ -138,7 +144,7 @@ class Engine:
             self.input_error(too_long)
             return []
         return [WorkItem(record=rec if k_max == 1 else replace(rec, id=i), index=position * k_max + k,
-                         seed=self.options.seed) for k, i in todo]
+                         seed=self.options.seed, k=k) for k, i in todo]
 
     async def process(self, item: WorkItem, prompt_id: str) -> None:
         record = item.record

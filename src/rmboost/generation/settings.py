@@ -26,6 +26,7 @@ from rmboost.backends import backend_class
 from rmboost.errors import UsageError, UserError
 from rmboost.generation.config import ROW_SETTINGS, RUN_SETTINGS, GenerateConfig
 from rmboost.io.output import read_output_rows, read_settings, write_settings
+from rmboost.prompts.tasks import BUILTIN_TASKS
 
 SECRET_WORDS = ("key", "token", "secret", "password")
 
@@ -70,7 +71,7 @@ def file_settings(config: GenerateConfig) -> dict[str, Any]:
     """Digests of the files a row depends on: the task (built-in, and the --aspects file over it),
     the method's template, the judge template --verify uses, and a reward-model scorer."""
     task_parts = [file_bytes(config.aspects, "aspects file")] if config.aspects else []
-    if config.task in ("qa", "chat", "summarization"):
+    if config.task in BUILTIN_TASKS:
         task_parts.insert(0, builtin_bytes(f"tasks/{config.task}.yaml"))
     out: dict[str, Any] = {"aspects": digest(*task_parts), "template": digest(template_bytes(config))}
     if config.method == "rmboost" and config.verify:

@@ -33,11 +33,12 @@ class RunSummary:
     cost_usd: float | None = None  # None when no prices were given
     projected_cost_usd: float | None = None  # for every prompt of the input, at this run's rate
 
-    def per_pair(self) -> dict[str, float]:
-        n = max(self.pairs, 1)
+    def per_pair(self) -> dict[str, float | None]:
+        """Calls and tokens per new pair; each None (absent, not 0 or a total) when the run made no pair."""
+        n = self.pairs
         calls = self.calls_sent + self.cache_hits
-        return {"calls": calls / n, "prompt_tokens": self.prompt_tokens / n,
-                "completion_tokens": self.completion_tokens / n}
+        return {"calls": calls / n if n else None, "prompt_tokens": self.prompt_tokens / n if n else None,
+                "completion_tokens": self.completion_tokens / n if n else None}
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "per_pair": self.per_pair()}
@@ -49,6 +50,8 @@ class RunSummary:
 
     def text(self) -> str:
         p = self.per_pair()
+        per_pair = (f"per pair: {p['calls']:.2f} calls, {p['prompt_tokens']:.0f} prompt + "
+                    f"{p['completion_tokens']:.0f} completion tokens" if self.pairs else "per pair: n/a (no new pair)")
         lines = [
             f"pairs: {self.pairs} new ({self.pairs_in_output} in {self.output}), "
             f"failures: {self.failures} (see {self.failures_file})",
@@ -56,8 +59,7 @@ class RunSummary:
             f"duplicate ids: {self.duplicate_ids}",
             f"LLM calls: {self.calls_sent} sent, {self.cache_hits} from cache; "
             f"tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion",
-            f"per pair: {p['calls']:.2f} calls, {p['prompt_tokens']:.0f} prompt + "
-            f"{p['completion_tokens']:.0f} completion tokens",
+            per_pair,
             f"wall time: {self.wall_seconds:.1f}s",
         ]
         if self.cost_usd is not None:

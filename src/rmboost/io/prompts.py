@@ -2,7 +2,10 @@
 time, validating each row.
 
 A row is `{"prompt": str | [{"role", "content"}...], "id"?: str|int, "context"?: str|[str], "task"?: str,
-"response"?: str}`; `response` is a response the user already has, which RMBoost rewrites.
+"response"?: str, "responses"?: [str, ...], "pairs"?: [[i, j], ...]}`; `response` is a response the user
+already has, which RMBoost rewrites; `responses` (two or more, instead of `response`) are responses to
+compare (RLAIF judges `pairs` among them, 0-based indices, by default every pair; West-of-N scores them
+all; RMBoost rewrites one). Other fields (e.g. `human`, the labels QA-Feedback gives `pairs`) are ignored.
 A bad row becomes an `InputError` naming the file, line (1-based; the row number for Parquet) and
 field; the reader yields it instead of raising so the engine can stop or skip as the user asked.
 The reader never holds more than one row (one Parquet batch) in memory.
@@ -80,8 +83,41 @@ def parse_row(row: Any, source: str, line: int) -> PromptRecord:
         raise InputError(source, line, "response", f"must be a string, got {type(response).__name__}")
     if response is not None and not response.strip():
         raise InputError(source, line, "response", "is empty")
+    responses, pairs = _given_responses(row, source, line)
+    if response is not None and responses is not None:
+        raise InputError(source, line, "responses", "give either `response` (one) or `responses` (several), not both")
     return PromptRecord(prompt=prompt, id=str(rid), context=context or None, task=task, response=response,
-                        source=source, line=line)
+                        source=source, line=line, responses=responses, response_pairs=pairs)
+
+
+def _given_responses(row: dict[str, Any], source: str, line: int
+                     ) -> tuple[tuple[str, ...] | None, tuple[tuple[int, int], ...] | None]:
+    """`responses` (two or more non-empty strings) and `pairs` (distinct unordered index pairs among them)."""
+    responses, pairs = row.get("responses"), row.get("pairs")
+    if responses is None:
+        if pairs is not None:
+            raise InputError(source, line, "pairs", "applies only with `responses`")
+        return None, None
+    if not isinstance(responses, list) or len(responses) < 2:
+        raise InputError(source, line, "responses", "must be a list of at least two responses (one is `response`)")
+    for i, r in enumerate(responses):
+        if not isinstance(r, str) or not r.strip():
+            raise InputError(source, line, f"responses[{i}]", "must be a non-empty string")
+    if pairs is None:
+        return tuple(responses), None
+    if not isinstance(pairs, list) or not pairs:
+        raise InputError(source, line, "pairs", "must be a non-empty list of [i, j] index pairs")
+    seen: set[frozenset[int]] = set()
+    for k, p in enumerate(pairs):
+        ok = (isinstance(p, list) and len(p) == 2 and all(type(i) is int and 0 <= i < len(responses) for i in p)
+              and p[0] != p[1])
+        if not ok:
+            raise InputError(source, line, f"pairs[{k}]", f"must be two different indices of `responses` "
+                             f"(0 to {len(responses) - 1}), got {p!r}")
+        if frozenset(p) in seen:
+            raise InputError(source, line, f"pairs[{k}]", f"lists the pair {p!r} twice")
+        seen.add(frozenset(p))
+    return tuple(responses), tuple((int(p[0]), int(p[1])) for p in pairs)
 
 
 def read_prompts(path: str | Path) -> Iterator[PromptRecord | InputError]:

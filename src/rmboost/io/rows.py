@@ -1,6 +1,8 @@
 """The one place rows (dicts) are read from and written to files: JSONL (one JSON value a line), a
-`.json` file holding a list, or Parquet (`.parquet` or `.pq`). Rows carry their 1-based line (row,
-for Parquet) number, so a bad one can be named. What a row must contain is the loaders' business.
+`.json` file holding a list, or Parquet (`.parquet` or `.pq`). A `.json` file that does not open
+with `[` is JSON lines under another name (OpenAI's TL;DR `batch*.json`, `datasets`' `to_json`).
+Rows carry their 1-based line (row, for Parquet) number, so a bad one can be named. What a row must
+contain is the loaders' business.
 
 One schema for Parquet: a column whose values are mappings (`params`, `usage`, ...) is stored as
 JSON text, since Parquet cannot store an empty struct and wants one type per column; the file's
@@ -28,15 +30,22 @@ JSON_COLUMNS_KEY = b"rmboost.json_columns"
 @dataclass(slots=True)
 class SkipCounter:
     """How a loader treats a malformed row: raise `InputError` (the default) or skip and count it.
-    `left_out` counts well-formed rows a loader's documented rule leaves out (not errors), by reason."""
+    `left_out` counts well-formed rows a loader's documented rule leaves out (not errors), by reason;
+    `notes` counts what a rule changed or left out inside a row that is itself counted (a stripped
+    text, an unrated completion), so rows read = kept + left out + skipped still holds."""
 
     on_error: OnError = "raise"
     skipped: int = 0
     first_errors: list[str] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, int] = field(default_factory=dict)
 
     def leave_out(self, reason: str) -> None:
         self.left_out[reason] = self.left_out.get(reason, 0) + 1
+
+    def note(self, reason: str, n: int = 1) -> None:
+        if n:
+            self.notes[reason] = self.notes.get(reason, 0) + n
 
     def bad(self, error: InputError) -> None:
         if self.on_error == "raise":
@@ -95,6 +104,17 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, Any]]:
             yield row_no, row
 
 
+def _opens_a_list(path: Path) -> bool:
+    """Whether a `.json` file's first character (after blanks and a byte order mark) is `[`; an
+    empty or blank file counts as a list, so it is refused as one."""
+    with path.open("rb") as f:
+        while chunk := f.read(4096):
+            text = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")
+            if text:
+                return text[:1] == b"["
+    return True
+
+
 def iter_rows(path: str | Path) -> Iterator[tuple[int, Any | InputError]]:
     """`(line, row)` for each row, with a row that cannot be decoded given as its `InputError`, in
     place, so that a caller can stop at it or go on. A missing file is a `UserError`; a `.json`
@@ -105,7 +125,7 @@ def iter_rows(path: str | Path) -> Iterator[tuple[int, Any | InputError]]:
     if is_parquet(p):
         yield from _parquet_rows(p)
         return
-    if p.suffix == ".json":
+    if p.suffix == ".json" and _opens_a_list(p):
         # A whole-file document that cannot be read is no row to skip: it is raised.
         data = decode_json_line(p.read_bytes(), str(path), 0)
         if not isinstance(data, list):
@@ -140,6 +160,14 @@ def read_rows(path: str | Path, counter: SkipCounter | None = None) -> Iterator[
             counter.bad(row)
             continue
         yield line, row
+
+
+def require_fields(row: dict[str, Any], names: Iterable[str], source: str, line: int) -> None:
+    """The one rule for a field a row must have, in every reader of pairs: absent, or null (how
+    Parquet stores a column a row lacks), is an `InputError` that says it is missing."""
+    for name in names:
+        if row.get(name) is None:
+            raise InputError(source, line, name, "is missing")
 
 
 def parse_rows(path: str | Path, parse: Callable[[Any, str, int], T], counter: SkipCounter | None = None) -> list[T]:

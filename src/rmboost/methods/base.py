@@ -50,6 +50,7 @@ class WorkItem:
     seed: int
     usage: Usage = field(default_factory=Usage)
     tries: dict[str, int] = field(default_factory=dict)  # stage -> tries it took
+    k: int = 0  # its number among the work items of its prompt (`<id>#<k>`)
 
     def rng(self, purpose: str) -> random.Random:
         return random.Random(derive_seed(self.seed, self.record.id, purpose))
@@ -69,6 +70,12 @@ class Method(ABC):
         self.task = task
         self.sampling = sampling or SamplingConfig()
         self.attempts = attempts
+
+    def items_for(self, record: PromptRecord, pairs_per_prompt: int) -> int:
+        """How many work items (pairs to make) `record` becomes: `pairs_per_prompt`, unless a method
+        says otherwise for given responses (RLAIF: one per listed pair). A method that cannot use
+        the record raises `InputError` naming its file, line and field (RLCD and `responses`)."""
+        return pairs_per_prompt
 
     def policy_messages(self, record: PromptRecord) -> list[Message]:
         return self.task.policy_messages(record.prompt, record.context)

@@ -14,7 +14,8 @@ A template (`resources/templates/rmboost*.yaml`, `--template NAME` or `--templat
   `y2_budget` (`{factor, extra}`: y2 may take factor x y1's tokens + extra, never above max_tokens).
 Fields a `rewrite` text may use: {task_description} {direction} {direction_lower} {aspect_list}
 {guideline} {conversation} {response} {length_rule}; a standalone one must use {conversation}
-and {response}.
+and {response}. {aspect_list} gives each aspect's description for the direction (the task file's
+`better` or `worse`, else its definition); {guideline} gives the definitions.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class RewriteTemplate:
     def values(self, task: Task, label: str, aspects: list[Aspect], length_control: bool) -> dict[str, Any]:
         direction = self.direction(label)
         return {"task_description": task.description, "direction": direction, "direction_lower": direction.lower(),
-                "aspect_list": task.aspect_list(aspects), "guideline": task.aspect_list(),
+                "aspect_list": task.aspect_list(aspects, label), "guideline": task.aspect_list(),
                 "length_rule": self.length_rule if length_control else ""}
 
     def instruction(self, values: dict[str, Any], conversation: str, response: str) -> str:

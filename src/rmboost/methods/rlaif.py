@@ -15,6 +15,11 @@ The run's disagreement rate, an estimate of the judge's label noise, is reported
 When the backend returns token log-probabilities, `confidence` is the chosen response's
 probability averaged over the two orders; otherwise it is None.
 
+Given responses: a record with `responses` is not sampled; each pair its `pairs` field lists (by
+default every pair) is one work item, `<id>#<k>` for the k-th listed pair, judged the same way with
+the first listed as y1. The pair records `given_pair` (the two indices as judged) and
+`chosen_index` / `rejected_index`, so it can be matched to human labels of the same responses.
+
 Left out: judging with a different (stronger) model than the one that samples; run two commands
 with a cache in common if you need it.
 """
@@ -26,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.backends.base import Completion
-from rmboost.errors import UserError
+from rmboost.errors import UsageError, UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
 from rmboost.methods.checks import content_problem, normalise
 from rmboost.methods.judge import PairJudge, decide
 from rmboost.prompts.tasks import Task
-from rmboost.records import Pair, PairFailure
+from rmboost.records import Pair, PairFailure, PromptRecord
 
 
 class RLAIF(Method):
@@ -74,7 +79,15 @@ class RLAIF(Method):
 
         return await self.attempt(item, llm, stage, lambda k: self.request(policy, stage, item, k), accept, start)
 
-    async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
+    def items_for(self, record: PromptRecord, pairs_per_prompt: int) -> int:
+        if record.responses is None:
+            return pairs_per_prompt
+        if pairs_per_prompt != 1:
+            raise UsageError("--pairs-per-prompt does not apply to rlaif over given responses: it judges each "
+                             f"listed pair once ({record.source}:{record.line})")
+        return len(record.given_pairs())
+
+    async def two_samples(self, item: WorkItem, llm: LLM) -> tuple[str, str]:
         # Both samples at once; a second one that repeats the first is asked for again after.
         results = await asyncio.gather(self.sample(item, llm, "sample1"), self.sample(item, llm, "sample2"),
                                        return_exceptions=True)
@@ -86,6 +99,16 @@ class RLAIF(Method):
             if item.tries["sample2"] >= self.attempts:
                 raise PairFailure("sample2", "identical to sample1")
             y2 = await self.sample(item, llm, "sample2", other=y1, start=item.tries["sample2"])
+        return y1, y2
+
+    async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
+        given = given_pair(item) if item.record.responses is not None else None
+        if given is None:
+            y1, y2 = await self.two_samples(item, llm)
+            extra: dict[str, Any] = {}
+        else:
+            (i, y1), (j, y2) = given
+            extra = {"given_pair": [i, j]}
         judgement = await self.judge.judge(self, item, llm, y1, y2)
         picks = judgement.picks()
         if len(picks) == 2:
@@ -93,11 +116,13 @@ class RLAIF(Method):
             self.disagreements += picks["ab"] != picks["ba"]
         best = decide(judgement, self.decision)
         chosen, rejected = (y1, y2) if best == 1 else (y2, y1)
+        if given is not None:
+            extra.update(chosen_index=given[best - 1][0], rejected_index=given[2 - best][0])
         return self.new_pair(
             item, llm, chosen, rejected,
             aspects=[a.name for a in self.task.aspects],
             extra={"verdicts": judgement.verdicts, "agree": picks["ab"] == picks["ba"],
-                   "confidence": judgement.confidence(best), "decision": self.decision},
+                   "confidence": judgement.confidence(best), "decision": self.decision, **extra},
         )
 
     def run_stats(self) -> dict[str, Any]:
@@ -107,3 +132,18 @@ class RLAIF(Method):
         if self.judge.logprobs_refused:
             stats["logprobs_refused"] = self.judge.logprobs_refused
         return stats
+
+
+def given_pair(item: WorkItem) -> tuple[tuple[int, str], tuple[int, str]]:
+    """The item's pair of given responses, `(index, text)` each, in the order listed."""
+    record = item.record
+    assert record.responses is not None
+    i, j = record.given_pairs()[item.k]
+    y1, y2 = record.responses[i].strip(), record.responses[j].strip()
+    for index, text in ((i, y1), (j, y2)):
+        problem = content_problem(text)
+        if problem:
+            raise PairFailure("given", f"given response {index}: {problem}")
+    if normalise(y1) == normalise(y2):
+        raise PairFailure("given", f"given responses {i} and {j} are the same")
+    return (i, y1), (j, y2)

@@ -10,6 +10,9 @@ is what a reward model will see. No judge is involved, so the orientation is by 
 When either output is no answer, or the two are the same, both are asked for again with the next
 try's seed, up to `attempts` times.
 
+A record with given `responses` is refused (an input error naming its file, line and field): RLCD
+makes its own contrasting pair from two prompts, so there is nothing for given responses to do.
+
 Left out: RLCD's preference-model scoring of the two outputs (the paper's RLCD-Rescore variant).
 """
 
@@ -17,13 +20,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rmboost.errors import UserError
+from rmboost.errors import InputError, UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
 from rmboost.methods.checks import content_problem, normalise
 from rmboost.prompts.tasks import Message, Task
 from rmboost.prompts.templates import load_template, render
-from rmboost.records import Pair, PairFailure
+from rmboost.records import Pair, PairFailure, PromptRecord
 
 SIDES = ("positive", "negative")
 
@@ -54,6 +57,12 @@ class RLCD(Method):
                 raise UserError(f"rlcd template: words for {aspect.name!r} must be [positive, negative]")
             for side, word in zip(SIDES, pair, strict=True):
                 self.words[side].append(word.strip())
+
+    def items_for(self, record: PromptRecord, pairs_per_prompt: int) -> int:
+        if record.responses is not None:
+            raise InputError(record.source, record.line, "responses", "rlcd writes its own contrasting pair from two "
+                             "prompts and cannot use given responses (rlaif, west-of-n and rmboost can)")
+        return pairs_per_prompt
 
     def contrast_messages(self, item: WorkItem, side: str) -> list[Message]:
         """The policy messages with the last user turn wrapped in the side's instruction."""

@@ -7,9 +7,13 @@ template, chosen and named by the model); y2 is asked to be better or worse than
 pair is oriented by construction, so no judge is involved. How the request looks is the template's
 business (`rewrite.py`). A y2 that is no answer is refused (`checks.rewrite_problem`: empty or
 only a lead-in, unparseable, the same as y1, a comment about the responses, an echo of the
-direction word, words pasted back from the instruction, or the question repeated) and asked for
-again, up to `attempts` times; so is a y1 that is no answer. `--verify` (beyond the paper) adds
-the pairwise judge, which can drop a pair.
+direction word, words pasted back from the instruction or its layout, the question repeated, too
+short to be a rewrite, or, where the model is to name its aspects, none named) and asked for again,
+up to `attempts` times, whatever the template; so is a y1 that is no answer. `--verify` (beyond the
+paper) adds the pairwise judge, which can drop a pair.
+
+A record with `responses` gives y1 too: work item k of the prompt (`--pairs-per-prompt K`) rewrites
+response k mod n, recorded as `given_index`, so K = n rewrites each given response once.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from rmboost.methods.checks import content_problem, rewrite_problem
 from rmboost.methods.judge import ORDERS, PairJudge, contradiction
 from rmboost.methods.rewrite import RewriteTemplate
 from rmboost.prompts.tasks import Aspect, Message, Task
-from rmboost.records import Pair, PairFailure
+from rmboost.records import Pair, PairFailure, Prompt
 
 LABELS = ("BETTER", "WORSE")
 
@@ -83,9 +87,16 @@ class RMBoost(Method):
         return [*self.policy_messages(item.record), {"role": "assistant", "content": y1},
                 {"role": "user", "content": self.template.instruction(values, "", y1)}]
 
+    @staticmethod
+    def given_index(item: WorkItem) -> int | None:
+        """Which of the record's `responses` the item rewrites (None: no `responses`)."""
+        responses = item.record.responses
+        return None if responses is None else item.k % len(responses)
+
     async def first_response(self, item: WorkItem, llm: LLM) -> tuple[str, int]:
         """y1 and its length in tokens (for a given response, estimated from its words)."""
-        given = item.record.response
+        index, responses = self.given_index(item), item.record.responses
+        given = responses[index] if responses is not None and index is not None else item.record.response
         if given is not None:
             problem = content_problem(given)
             if problem:
@@ -108,7 +119,7 @@ class RMBoost(Method):
         drawn = self.choose_aspects(item)
         messages = self.rewrite_messages(item, y1, label, drawn)
         wording = self.template.own_wording(self.template.values(self.task, label, drawn, self.length_control))
-        question = item.record.prompt if isinstance(item.record.prompt, str) else None
+        question = last_user_text(item.record.prompt)
         shape: dict[str, Any] = {"stop": self.template.stop,
                                  "max_tokens": self.template.y2_tokens(y1_tokens, self.sampling.max_tokens)}
         if self.template.constrain and llm.capabilities.grammar:
@@ -117,6 +128,9 @@ class RMBoost(Method):
         def accept(c: Completion) -> tuple[str, list[str]]:
             y2, named, unknown = self.template.parse(c.text, self.task)
             problem = rewrite_problem(y1, y2, wording, self.template.direction(label), question)
+            if problem is None and self.template.aspects_from == "model" and not named:
+                self.no_aspects_named += 1
+                problem = "names no aspect of the task"
             if problem:
                 raise PairFailure("y2", problem, label=label, raw=c.text[:500])
             assert y2 is not None
@@ -125,10 +139,10 @@ class RMBoost(Method):
 
         y2, named = await self.attempt(item, llm, "y2",
                                        lambda k: self.request(messages, "y2", item, k, **shape), accept)
-        if self.template.aspects_from == "model" and not named:
-            self.no_aspects_named += 1
         extra = await self.verify(item, llm, y1, y2, label) if self.verifier else {}
-        extra["given_response"] = item.record.response is not None
+        extra["given_response"] = item.record.response is not None or item.record.responses is not None
+        if self.given_index(item) is not None:
+            extra["given_index"] = self.given_index(item)
         chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
         aspects = named if self.template.aspects_from == "model" else [a.name for a in drawn]
         return self.new_pair(item, llm, chosen, rejected, label=label, aspects=aspects, extra=extra)
@@ -164,3 +178,10 @@ class RMBoost(Method):
             rate = self.contradicted / self.verified if self.verified else None
             stats.update(verified=self.verified, contradicted=self.contradicted, contradiction_rate=rate)
         return stats
+
+
+def last_user_text(prompt: Prompt) -> str:
+    """The question a y2 must not merely repeat: the prompt, or a conversation's last user turn."""
+    if isinstance(prompt, str):
+        return prompt
+    return next((m["content"] for m in reversed(prompt) if m.get("role") == "user"), "")

@@ -8,7 +8,13 @@ up to `attempts` times; a sample or a score that still cannot be used is left ou
 answer does not cost the prompt; the pair comes from the samples that
 were scored. A transient backend error still fails the prompt, to be retried on the next run.
 Among equal best (or worst) scores the earliest sample wins; when the best score equals the worst
-there is no pair (stage `select`, reason `all scores equal`).
+there is no pair (stage `select`, reason `all scores equal`): `rm.rerank.best_and_worst`, the rule
+`rmboost rerank` applies to responses sampled elsewhere.
+
+Given responses: a record with `responses` is not sampled; its responses are scored (a repeat of
+an earlier one, or one that is no answer, is left out) and the best and worst become the pair, which
+records their indices (`chosen_index`, `rejected_index`). With a reward-model scorer that makes no
+LLM call at all. One pair per prompt: `--pairs-per-prompt` does not apply.
 
 Left out: training the reward model (`rmboost.rm`), and any filtering by score margin.
 """
@@ -22,14 +28,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rmboost.backends.base import ChatRequest, Completion
-from rmboost.errors import UserError
+from rmboost.errors import UsageError, UserError
 from rmboost.llm import LLM
 from rmboost.methods.base import Method, SamplingConfig, WorkItem
 from rmboost.methods.checks import content_problem, normalise
 from rmboost.methods.verdicts import parse_score
 from rmboost.prompts.tasks import Task
 from rmboost.prompts.templates import load_template, render
-from rmboost.records import Pair, PairFailure, Prompt, Usage
+from rmboost.records import Pair, PairFailure, Prompt, PromptRecord, Usage
+from rmboost.rm.rerank import best_and_worst
 
 
 async def settle(llm: LLM, requests: list[ChatRequest], usage: Usage) -> list[Completion | None]:
@@ -47,17 +54,6 @@ class Scorer(Protocol):
     """What West-of-N needs of a reward model (`rmboost.rm.RewardModel` is one)."""
 
     def score(self, prompts: Sequence[Prompt], responses: Sequence[str]) -> list[float]: ...
-
-
-def best_and_worst(scores: Sequence[float | None]) -> tuple[int, int] | None:
-    """Indices of the highest and the lowest score, the earliest among equals; None when fewer
-    than two samples were scored or all scores are equal."""
-    scored = [(s, i) for i, s in enumerate(scores) if s is not None]
-    if len(scored) < 2:
-        return None
-    best = max(scored, key=lambda t: (t[0], -t[1]))
-    worst = min(scored, key=lambda t: (t[0], t[1]))
-    return None if best[0] == worst[0] else (best[1], worst[1])
 
 
 class WestOfN(Method):
@@ -133,21 +129,34 @@ class WestOfN(Method):
                 raise
             return None
 
-    async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
-        policy = self.policy_messages(item.record)
+    def items_for(self, record: PromptRecord, pairs_per_prompt: int) -> int:
+        if record.responses is not None and pairs_per_prompt != 1:
+            raise UsageError("--pairs-per-prompt does not apply to west-of-n over given responses: they make one "
+                             f"best-and-worst pair ({record.source}:{record.line})")
+        return pairs_per_prompt
+
+    async def candidates(self, item: WorkItem, llm: LLM) -> list[str | None]:
+        """The N samples (None for one that is no answer), or the given responses."""
+        if item.record.responses is not None:
+            return [r.strip() if content_problem(r) is None else None for r in item.record.responses]
         # Every sample runs to its end (and is counted) before a transient failure is raised.
         results = await asyncio.gather(*(self.sample(item, llm, f"sample{i}") for i in range(1, self.n + 1)),
                                        return_exceptions=True)
         for r in results:
             if isinstance(r, BaseException):
                 raise r
-        distinct: dict[str, str] = {}
-        for text in results:
-            if isinstance(text, str):
-                distinct.setdefault(normalise(text), text)
-        samples = list(distinct.values())
+        return [r if isinstance(r, str) else None for r in results]
+
+    async def make_pair(self, item: WorkItem, llm: LLM) -> Pair:
+        policy = self.policy_messages(item.record)
+        distinct: dict[str, tuple[int, str]] = {}
+        found = await self.candidates(item, llm)
+        for index, text in enumerate(found):
+            if text is not None:
+                distinct.setdefault(normalise(text), (index, text))
+        indices, samples = [i for i, _ in distinct.values()], [t for _, t in distinct.values()]
         if len(samples) < 2:
-            raise PairFailure("sample", f"fewer than 2 distinct usable responses among {self.n}")
+            raise PairFailure("sample", f"fewer than 2 distinct usable responses among {len(found)}")
         prompt: Prompt = policy if item.record.conversational else policy[0]["content"]
         if self.reward_model is None:
             scores = await self.llm_scores(item, llm, samples)
@@ -160,8 +169,8 @@ class WestOfN(Method):
             stage = "select" if scored >= 2 else "score"
             raise PairFailure(stage, reason, scores=scores)
         best, worst = picked
-        return self.new_pair(
-            item, llm, samples[best], samples[worst],
-            aspects=[a.name for a in self.task.aspects],
-            extra={"scores": scores, "scorer": self.scorer_name, "n": self.n},
-        )
+        extra: dict[str, Any] = {"scores": scores, "scorer": self.scorer_name, "n": len(found)}
+        if item.record.responses is not None:
+            extra.update(chosen_index=indices[best], rejected_index=indices[worst])
+        return self.new_pair(item, llm, samples[best], samples[worst], aspects=[a.name for a in self.task.aspects],
+                             extra=extra)

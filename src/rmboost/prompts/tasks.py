@@ -17,7 +17,7 @@ import yaml
 
 from rmboost.errors import UsageError, UserError
 
-BUILTIN_TASKS = ("qa", "chat", "summarization")
+BUILTIN_TASKS = ("qa", "chat", "summarization", "ultrafeedback")
 
 Message = dict[str, str]
 Prompt = str | list[Message]
@@ -27,6 +27,14 @@ Prompt = str | list[Message]
 class Aspect:
     name: str
     definition: str
+    # What a BETTER (WORSE) response does on this aspect, for a rewrite in that direction; empty:
+    # the definition serves both.
+    better: str = ""
+    worse: str = ""
+
+    def description(self, direction: str | None = None) -> str:
+        """The text a template shows for this aspect: the BETTER or WORSE description, else the definition."""
+        return {"BETTER": self.better, "WORSE": self.worse}.get(direction or "", "") or self.definition
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +62,11 @@ class Task:
             messages[last]["content"] = self.render_user(messages[last]["content"], context)
         return messages
 
-    def aspect_list(self, aspects: Sequence[Aspect] | None = None) -> str:
-        """`- name: definition` lines, for a template's `{aspect_list}` (default: all of the task's)."""
-        return "\n".join(f"- {a.name}: {a.definition}" for a in (self.aspects if aspects is None else aspects))
+    def aspect_list(self, aspects: Sequence[Aspect] | None = None, direction: str | None = None) -> str:
+        """`- name: description` lines, for a template's `{aspect_list}` (default: all of the task's); with
+        `direction` BETTER or WORSE, each aspect's description for that direction where it has one."""
+        chosen = self.aspects if aspects is None else aspects
+        return "\n".join(f"- {a.name}: {a.description(direction)}" for a in chosen)
 
     def aspect(self, name: str) -> Aspect:
         for a in self.aspects:
@@ -66,6 +76,7 @@ class Task:
 
 
 TASK_FIELDS = ("name", "description", "user_template", "user_template_no_context", "aspects")
+ASPECT_FIELDS = ("name", "definition", "better", "worse")
 # The fields `render_user` fills in a task's user templates.
 TEMPLATE_FIELDS = {"prompt", "context"}
 
@@ -106,12 +117,13 @@ def _aspects(value: Any, where: str) -> tuple[Aspect, ...]:
         raise UserError(f"{where}: field 'aspects' must be a non-empty list of {{name, definition}} mappings")
     out = []
     for i, a in enumerate(value):
-        if not isinstance(a, dict) or set(a) != {"name", "definition"}:
-            raise UserError(f"{where}: field 'aspects[{i}]' must be a mapping with exactly 'name' and 'definition'")
-        for key in ("name", "definition"):
+        if not isinstance(a, dict) or not {"name", "definition"} <= set(a) <= set(ASPECT_FIELDS):
+            raise UserError(f"{where}: field 'aspects[{i}]' must be a mapping with 'name' and 'definition' "
+                            "(and optionally 'better' and 'worse')")
+        for key in a:
             if not isinstance(a[key], str) or not a[key].strip():
                 raise UserError(f"{where}: field 'aspects[{i}].{key}' must be a non-empty string")
-        out.append(Aspect(a["name"], a["definition"]))
+        out.append(Aspect(a["name"], a["definition"], a.get("better", ""), a.get("worse", "")))
     return tuple(out)
 
 

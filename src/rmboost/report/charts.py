@@ -2,13 +2,16 @@
 
 A chart is rows of bars (or dots, for a forest plot of differences) with optional interval
 whiskers, grouped under headings, against reference lines such as chance. Rows grow downwards, so
-ten training sets make a taller chart, never a wider one. What it leaves out: deciding which
-charts apply to which set (`overview.py`), and any plotting library.
+ten training sets make a taller chart, never a wider one, and a label too long for its column
+wraps onto more lines of a taller row instead of being cut, so two labels that differ anywhere
+still read differently. What it leaves out: deciding which charts apply to which set
+(`overview.py`), explaining their words (each chart's caption does), and any plotting library.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,6 +19,10 @@ from rmboost.report.markup import Markup, esc, tag, text
 
 WIDTH, LABEL_W, RIGHT_W = 900, 240, 150
 ROW_H, GROUP_H, TOP, BOTTOM = 22, 24, 12, 40
+LINE_H = 14  # between the lines of a wrapped label
+# Characters per line at the style sheet's sizes (12px labels in LABEL_W, 12.5px bold headings
+# across the chart), for the widest common letters, so a line never runs past its column.
+LABEL_CHARS, HEADING_CHARS = 32, 110
 PLOT_W = WIDTH - LABEL_W - RIGHT_W
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D1F")
@@ -73,8 +80,23 @@ def padded_domain(values: list[float], floor: float | None = None, ceiling: floa
     return (lo, hi if hi > lo else lo + step)
 
 
-def _short(label: str, limit: int = 34) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+def wrap_label(label: str, limit: int = LABEL_CHARS) -> list[str]:
+    """`label` in lines of at most `limit` characters, broken after a space or hyphen where it can
+    and inside a word where it must; no character but the spaces at the breaks is dropped."""
+    return textwrap.wrap(label, limit, break_on_hyphens=True, break_long_words=True) or [""]
+
+
+def _lines(lines: list[str], x: float, mid: float, class_: str) -> Markup:
+    """A `<text>` of `lines` centred on `mid`: its text when one line, a `<tspan>` per line else."""
+    first = mid + 4 - (len(lines) - 1) * LINE_H / 2
+    if len(lines) == 1:
+        return text("text", lines[0], x=x, y=f"{first:g}", class_=class_)
+    spans = (text("tspan", line, x=x, dy=0 if i == 0 else LINE_H) for i, line in enumerate(lines))
+    return tag("text", spans, x=x, y=f"{first:g}", class_=class_)
+
+
+def _height(lines: list[str], minimum: float) -> float:
+    return max(minimum, len(lines) * LINE_H + 8)
 
 
 def _swatch(colour: str) -> Markup:
@@ -86,24 +108,27 @@ def _series_colours(chart: Chart) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
 
 
-def _row(bar: Bar, y: float, xpos: Callable[[float], float], colour: str, chart: Chart) -> Markup:
+def _row(bar: Bar, y: float, xpos: Callable[[float], float], colour: str, chart: Chart) -> tuple[Markup, float]:
+    """The row's markup and its height (taller than `ROW_H` when its label wraps)."""
+    lines = wrap_label(bar.label)
+    height = _height(lines, ROW_H)
+    mid = y + height / 2
     parts = [tag("title", esc(f"{bar.label}: {bar.note or chart.fmt(bar.value)}"))]
-    parts.append(text("text", _short(bar.label), x=LABEL_W - 8, y=y + ROW_H / 2 + 4, class_="label"))
-    mid = y + ROW_H / 2
+    parts.append(_lines(lines, LABEL_W - 8, mid, "label"))
     if chart.dots:
-        parts.append(tag("circle", cx=f"{xpos(bar.value):.1f}", cy=mid, r=5, fill=colour))
+        parts.append(tag("circle", cx=f"{xpos(bar.value):.1f}", cy=f"{mid:g}", r=5, fill=colour))
     else:
         base = xpos(max(chart.domain[0], min(0.0, chart.domain[1])))
         x0, x1 = sorted((base, xpos(bar.value)))
-        parts.append(tag("rect", x=f"{x0:.1f}", y=y + 4, width=f"{max(x1 - x0, 1):.1f}", height=ROW_H - 8,
-                         fill=colour, class_="bar"))
+        parts.append(tag("rect", x=f"{x0:.1f}", y=f"{mid - ROW_H / 2 + 4:g}", width=f"{max(x1 - x0, 1):.1f}",
+                         height=ROW_H - 8, fill=colour, class_="bar"))
     if bar.low is not None and bar.high is not None:
         lo, hi = xpos(bar.low), xpos(bar.high)
         ends = f"M{lo:.1f} {mid - 5}V{mid + 5}M{hi:.1f} {mid - 5}V{mid + 5}"
         parts.append(tag("path", d=f"M{lo:.1f} {mid}H{hi:.1f}{ends}", class_="whisker"))
     note = bar.note if bar.note is not None else chart.fmt(bar.value)
-    parts.append(text("text", note, x=LABEL_W + PLOT_W + 8, y=mid + 4, class_="value"))
-    return tag("g", parts, class_="row", data_label=bar.label)
+    parts.append(text("text", note, x=LABEL_W + PLOT_W + 8, y=f"{mid + 4:g}", class_="value"))
+    return tag("g", parts, class_="row", data_label=bar.label), height
 
 
 def _axis(chart: Chart, xpos: Callable[[float], float], top: float, bottom: float) -> Markup:
@@ -147,11 +172,14 @@ def render(chart: Chart) -> Markup:
     plot_top = y
     for heading, bars in chart.groups:
         if heading:
-            body.append(text("text", _short(heading, 60), x=8, y=y + GROUP_H - 7, class_="group"))
-            y += GROUP_H
+            lines = wrap_label(heading, HEADING_CHARS)
+            height = _height(lines, GROUP_H)
+            body.append(_lines(lines, 8, y + height - 11 - (len(lines) - 1) * LINE_H / 2, "group"))
+            y += height
         for bar in bars:
-            body.append(_row(bar, y, xpos, colours[bar.series], chart))
-            y += ROW_H
+            markup, height = _row(bar, y, xpos, colours[bar.series], chart)
+            body.append(markup)
+            y += height
     refs = []
     for (x_ref, label), row in zip(shown, rows, strict=True):
         x = xpos(x_ref)

@@ -7,6 +7,11 @@ in `data/real_train.jsonl`, and `results.json`. The human test pairs (`data/test
 are the yardstick, not training data, and are left out. A failure's prompt is read back from the
 input file it names (`source`, `line`) when that file is still there.
 
+A row is a pair by the rule every reader of pairs shares (`data.trl_pairs.parse_row`: `train`,
+`eval` and `stats` read with it too); a row that breaks it (a field missing, of the wrong type, not
+JSON) is left out of the page and its measures, counted, and its error (file, line, field) shown.
+A pairs file with rows but not one pair is refused with the first row's error.
+
 This module only reads; what the page shows of the rows is `payload.py`'s business.
 """
 
@@ -18,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rmboost.errors import UserError
+from rmboost.data.trl_pairs import DIVERGED, Diverged, parse_row
+from rmboost.errors import InputError, UserError
 from rmboost.io.output import output_paths
 from rmboost.io.rows import SkipCounter, is_parquet, read_rows
 
@@ -33,7 +39,9 @@ class PairSet:
     rows: list[dict[str, Any]]
     failures: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] | None = None
-    bad_rows: int = 0  # lines of the pairs or failures file that are not JSON objects
+    bad_rows: int = 0  # rows of the pairs file that are no pair, lines of the failures file that are no object
+    not_pairs: int = 0  # rows of the pairs file that are no pair
+    row_errors: list[str] = field(default_factory=list)  # the first few of them, as a loader says them
     failure_prompts: dict[int, str] = field(default_factory=dict)  # failure index -> its input prompt
 
 
@@ -54,6 +62,23 @@ def _objects(path: Path) -> tuple[list[dict[str, Any]], int]:
     return objects, counter.skipped + len(rows) - len(objects)
 
 
+def _pair_rows(path: Path) -> tuple[list[dict[str, Any]], SkipCounter]:
+    """The rows of a pairs file that are pairs (as they are in the file), and the counter of the rest."""
+    counter = SkipCounter("skip")
+    rows = []
+    for line, row in read_rows(path, counter):
+        try:
+            parse_row(row, str(path), line)
+        except Diverged:
+            counter.leave_out(DIVERGED)
+            continue
+        except InputError as e:
+            counter.bad(e)
+            continue
+        rows.append(row)
+    return rows, counter
+
+
 def _json_document(path: Path) -> dict[str, Any] | None:
     """A JSON object file (a summary, results.json), or None when it is missing or unreadable."""
     try:
@@ -65,12 +90,14 @@ def _json_document(path: Path) -> dict[str, Any] | None:
 
 def load_set(name: str, pairs_path: Path) -> PairSet:
     paths = output_paths(pairs_path, "parquet" if is_parquet(pairs_path) else "jsonl")
-    rows, bad = _objects(pairs_path)
+    rows, counter = _pair_rows(pairs_path)
+    not_pairs = bad = counter.skipped + sum(counter.left_out.values())
+    errors = counter.first_errors + [f"{pairs_path}: {n} rows left out: {why}" for why, n in counter.left_out.items()]
     failures: list[dict[str, Any]] = []
     if paths["failures"].is_file():
         failures, bad_failures = _objects(paths["failures"])
         bad += bad_failures
-    pair_set = PairSet(name, pairs_path, rows, failures, _json_document(paths["summary"]), bad)
+    pair_set = PairSet(name, pairs_path, rows, failures, _json_document(paths["summary"]), bad, not_pairs, errors)
     pair_set.failure_prompts = failure_prompts(failures, pairs_path.parent)
     return pair_set
 
@@ -159,17 +186,26 @@ def experiment_set_files(folder: Path, results: dict[str, Any] | None) -> list[t
     return out
 
 
+def row_notes(sets: list[PairSet]) -> list[str]:
+    """What the page says of each set's rows that are no pair: how many, and the first errors."""
+    return [f"{s.path}: {s.not_pairs} rows are no pair and are left out of this report, e.g. "
+            + "; ".join(s.row_errors[:3]) for s in sets if s.not_pairs]
+
+
 def load(path: str | Path) -> ReportInput:
     p = Path(path)
     if p.is_file():
         name = p.with_suffix("").name if p.suffix in (".jsonl", ".parquet", ".pq", ".json") else p.name
-        return ReportInput("pairs", p, [load_set(name, p)])
+        pair_set = load_set(name, p)
+        if pair_set.row_errors and not pair_set.rows:  # a file of rows, not one of them a pair
+            raise UserError(pair_set.row_errors[0])
+        return ReportInput("pairs", p, [pair_set], notes=row_notes([pair_set]))
     if is_experiment(p):
         results = _json_document(p / "results.json")
         notes = [] if results is not None else ["results.json is missing or unreadable (is the run unfinished?): "
                                                 "the report shows the pairs only"]
         sets = [load_set(name, f) for name, f in experiment_set_files(p, results)]
-        return ReportInput("experiment", p, sets, results, notes)
+        return ReportInput("experiment", p, sets, results, notes + row_notes(sets))
     if p.is_dir():
         raise UserError(f"{p}: not an experiment output folder (no results.json, no pairs/); "
                         "give a pairs file or an experiment folder")

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
+from rmboost.report.calibration_view import calibration_section, headline
 from rmboost.report.charts import Bar, Chart, padded_domain, render
 from rmboost.report.markup import Markup, esc, interval, table, tag, text
 
@@ -29,9 +30,19 @@ BASELINE_NAMES = {"longer": "always the longer response", "first": "always the f
                   "overlap": "overlap (the response with more of the prompt's words)"}
 
 
+# What the accuracy chart's colours (`_family`) mean, for its caption.
+FAMILIES = {"Real": "the human-labelled training pairs", "Syn": "one method's synthetic pairs",
+            "Control": "known-good pairs (human corrections) or the same pairs flipped",
+            "Real+Syn": "Real and one Syn set together",
+            "Calibration": "Real with the labels of a share of its questions flipped (real-flipN), Real cut to a share "
+                           "of its questions (real-qN), or the model before training (untrained)", "Real+Control": "Real and one control set together"}
+
+
 def _family(train_set: str) -> str:
     if train_set == "real":
         return "Real"
+    if train_set == "untrained" or train_set.startswith(("real-flip", "real-q")):
+        return "Calibration"
     kind = "Control" if train_set.removeprefix("real+") in CONTROL_SETS else "Syn"
     return f"Real+{kind}" if train_set.startswith("real+") else kind
 
@@ -76,26 +87,28 @@ def accuracy_chart(rows: list[dict[str, Any]]) -> Chart:
     values = [r[key] for r in rows for key in ("ci_low", "ci_high")] + [x for x, _ in refs]
     # A margin, so a whisker or a line never sits on the frame.
     domain = padded_domain([min(values) - 0.02, max(values) + 0.02], step=0.05)
-    lines = ["chance"] + [BASELINE_NAMES.get(label, label) for _, label in refs[1:]]
+    # The lines carry the short keys; the caption says what each baseline does.
+    names = [BASELINE_NAMES.get(label, label) for _, label in refs[1:]]
+    lines = ["chance"] + [n if n.startswith(label) else f"{label} = {n}"
+                          for (_, label), n in zip(refs[1:], names, strict=True)]
+    families = dict.fromkeys(_family(r["train_set"]) for r in rows)
+    colours = "; ".join(f"{f} = {FAMILIES[f]}" for f in families if f in FAMILIES)
     return Chart("Which training data gives the most accurate reward model?", groups, domain,
                  "pairwise accuracy on human-labelled test pairs (95% bootstrap interval)", refs=refs,
                  dots=True,  # bars from a cut axis would exaggerate the differences
-                 caption="Reference lines: " + ", ".join(lines) + ".")
+                 caption=f"Colours: {colours}. Reference lines: " + ", ".join(lines) + ".")
 
 
 def differences_table(diffs: list[dict[str, Any]]) -> Markup:
-    kinds = list(dict.fromkeys(d["rm"] for d in diffs))
-    by = {(d["a"], d["b"], d["rm"]): d for d in diffs}
-
-    def cell(d: dict[str, Any] | None) -> Markup:
-        if d is None:
-            return ""
+    """One row per (comparison, kind, yardstick): the difference and the verdict the calibration allows."""
+    def cell(d: dict[str, Any]) -> Markup:
         seen = d["ci_low"] > 0 or d["ci_high"] < 0
         return tag("span", interval(d["difference"], d["ci_low"], d["ci_high"], signed=True),
                    class_="sig" if seen else None, title="the interval excludes 0" if seen else None)
 
-    pairs = list(dict.fromkeys((d["a"], d["b"]) for d in diffs))
-    return table(["A - B", *kinds], ([esc(f"{a} - {b}")] + [cell(by.get((a, b, k))) for k in kinds] for a, b in pairs))
+    return table(["A - B", "reward model", "yardstick", "difference", "verdict"], (
+        [esc(f"{d['a']} - {d['b']}"), esc(d["rm"]), esc(d.get("yardstick", "human-pairs")), cell(d),
+         tag("span", esc(d.get("verdict", "")), class_="sig" if d.get("readable") else "sub")] for d in diffs))
 
 
 def differences_chart(diffs: list[dict[str, Any]]) -> Chart:
@@ -131,23 +144,24 @@ def json_view(value: Any, depth: int = 0) -> Markup:
 
 
 def controls_section(controls: Any) -> Markup:
-    """The controls' verdict: per kind, does the yardstick tell the known-good pairs
-    (oracle-rewrite) from their flipped copy? Another shape is shown as it is."""
+    """The controls' verdict per (kind, yardstick), weighing every control row (the calibration
+    decides whether a verdict may be read at all). Another shape is shown as it is."""
     head = text("h2", "Controls")
     if not isinstance(controls, dict):
         return head + json_view(controls)
-    rows = [r for r in controls.get("rows") or [] if isinstance(r, dict)
-            and {"rm", "difference", "ci_low", "ci_high"} <= r.keys()]
-    if not rows:
+    verdicts = [v for v in controls.get("verdicts") or [] if isinstance(v, dict) and isinstance(v.get("rows"), list)]
+    if not verdicts:
         return head + text("p", f"Controls: {controls.get('note', 'none in this run')}.", class_="note")
     intro = text("p", f"{controls.get('pairs', '?')} known-good pairs (a human correction chosen over the "
-                 "original answer) against the same pairs flipped. If the yardstick works, the difference is "
-                 "clearly positive (its interval above 0).", class_="note")
-    body = table(["reward model", "A - B", "difference", "verdict"], (
-        [esc(r["rm"]), esc(f"{r.get('a', '?')} - {r.get('b', '?')}"),
-         interval(r["difference"], r["ci_low"], r["ci_high"], signed=True),
-         tag("span", esc(r.get("verdict", "")), class_="sig" if r.get("clearly_positive") else None)]
-        for r in rows))
+                 "original answer) against the same pairs flipped. The yardstick sees the known-good data when "
+                 "the difference is above 0 by at least the smallest readable difference and no control row lies "
+                 "clearly below 0.", class_="note")
+    body = table(["reward model", "yardstick", "control rows", "verdict"], (
+        [esc(v.get("rm", "?")), esc(v.get("yardstick", "?")),
+         esc("; ".join(f"{r['a']} - {r['b']} {r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+                       for r in v["rows"] if isinstance(r, dict))),
+         tag("span", esc(v.get("verdict", "")), class_="sig" if v.get("verdict", "").startswith("the yardstick sees")
+             else None)] for v in verdicts))
     return head + intro + body
 
 
@@ -161,9 +175,10 @@ def generation_table(gen: list[dict[str, Any]]) -> Markup:
 
 def experiment_section(results: dict[str, Any]) -> Markup:
     config: dict[str, Any] = results["config"] if isinstance(results.get("config"), dict) else {}
-    parts = [text("h2", f"Results: {config.get('name', 'experiment')}")]
+    parts = [text("h2", f"Results: {config.get('name', 'experiment')}"), headline(results)]
     if results.get("note"):
         parts.append(text("p", f"Partial results ({results['note']}).", class_="banner"))
+    parts.append(calibration_section(results))
     rows = result_rows(results)
     if rows:
         parts += [tag("p", esc("Pairwise accuracy of each reward model on the human-labelled test pairs, "
@@ -172,7 +187,8 @@ def experiment_section(results: dict[str, Any]) -> Markup:
     diffs = [d for d in results.get("differences") or [] if isinstance(d, dict)
              and {"a", "b", "rm", "difference", "ci_low", "ci_high"} <= d.keys()]
     if diffs:
-        parts += [text("h2", "Paired differences"), differences_table(diffs), render(differences_chart(diffs))]
+        primary = [d for d in diffs if d.get("yardstick", "human-pairs") == diffs[0].get("yardstick", "human-pairs")]
+        parts += [text("h2", "Paired differences"), differences_table(diffs), render(differences_chart(primary))]
     if results.get("controls"):
         parts.append(controls_section(results["controls"]))
     if results.get("generation"):

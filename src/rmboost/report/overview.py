@@ -1,15 +1,18 @@
 """The report's overview of its pair sets: a diagnostics table (one column per set) and the charts
-that answer one question each: are chosen responses just longer, does a reward model trained on
-real data agree with the labels, why did prompts fail, which aspects did the method choose.
+that answer one question each: are chosen responses just longer, why did prompts fail, which
+aspects did the method choose. (Agreement with a reward model trained on Real is not drawn: for
+West-of-N it is the very model that picked the pairs; agreement with the humans' own labels is
+`rmboost agree`'s.)
 
 A chart only shows the sets it applies to and says which it leaves out: no failure chart for a set
 without failures, no aspects chart for a set that did not choose aspects (`set_stats.py` says
-when that is), no agreement chart without a reference model. What it leaves out: the experiment's
+when that is). What it leaves out: the experiment's
 accuracy tables (`experiment_view.py`).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +37,18 @@ def _rows(stats: list[SetStats], extra: dict[str, dict]) -> list[tuple[str, list
         ("pairs", [f"{s.pairs:,}" for s in stats]),
         ("failures (share of prompts)", [f"{s.failures:,} ({fmt_pct(s.failure_rate)})" for s in stats]),
         ("labels BETTER / WORSE", [f"{s.better} / {s.worse}" if s.better + s.worse else "n/a" for s in stats]),
-        ("mean words chosen / rejected", [f"{s.chosen_words:.1f} / {s.rejected_words:.1f}" for s in stats]),
+        ("mean words chosen / rejected", [f"{fmt_num(s.chosen_words, 1)} / {fmt_num(s.rejected_words, 1)}"
+                                          if s.pairs else "n/a" for s in stats]),
         ("chosen is longer (length bias)", [fmt_pct(s.chosen_longer_share) for s in stats]),
-        ("distinct-1 / distinct-2", [f"{fmt_num(s.distinct_1)} / {fmt_num(s.distinct_2)}" for s in stats]),
-        ("reference RM agrees", [fmt_pct(ext(s.name, "reference_agreement")) for s in stats]),
+        ("distinct-1 / distinct-2", [f"{fmt_num(s.distinct_1)} / {fmt_num(s.distinct_2)}" if s.pairs else "n/a"
+                                     for s in stats]),
         ("embedding diversity", [fmt_num(ext(s.name, "embedding_diversity")) for s in stats]),
         ("duplicate pairs", [fmt_pct(ext(s.name, "duplicate_share")) for s in stats]),
         ("tokens per pair", [fmt_num(ext(s.name, "tokens_per_pair"), 0) for s in stats]),
         ("aspects", [s.aspects_text() for s in stats]),
     ]
     if any(s.bad_rows for s in stats):
-        rows.append(("unreadable rows (skipped)", [str(s.bad_rows) for s in stats]))
+        rows.append(("rows left out (not a pair or failure)", [str(s.bad_rows) for s in stats]))
     # A measure no set has (no reference model, embeddings off) is noise: drop its row.
     return [(label, cells) for label, cells in rows if any(c != "n/a" for c in cells)]
 
@@ -69,25 +73,41 @@ def length_chart(stats: list[SetStats]) -> Chart | None:
     if not drawn:
         return None
     bars = [Bar(s.name, s.chosen_longer_share or 0.0, note=f"{fmt_pct(s.chosen_longer_share, 0)}  "
-                f"({s.chosen_words:.0f} vs {s.rejected_words:.0f} words)") for s in drawn]
+                f"({fmt_num(s.chosen_words, 0)} vs {fmt_num(s.rejected_words, 0)} words)") for s in drawn]
     return Chart("Are the chosen responses just the longer ones?", [("", bars)], (0.0, 1.0),
                  "share of pairs whose chosen response has more words", refs=[(0.5, "no bias")],
                  fmt=lambda x: f"{100 * x:.0f}%",
                  caption="A share far from 50% means a reward model can score well on these pairs by "
-                         "preferring length alone.")
+                         "preferring length alone." + _left_out(
+                             [s.name for s in stats if s.chosen_longer_share is None], "no pairs"))
 
 
-def agreement_chart(stats: list[SetStats], extra: dict[str, dict]) -> Chart | None:
-    values = {s.name: extra.get(s.name, {}).get("reference_agreement") for s in stats}
-    drawn = [name for name, v in values.items() if isinstance(v, (int, float))]
-    if not drawn:
-        return None
-    bars = [Bar(name, float(values[name])) for name in drawn]  # type: ignore[arg-type]
-    return Chart("Does a reward model trained on real data agree with these labels?", [("", bars)], (0.0, 1.0),
-                 "share of pairs the reference model (Real, embed-linear) orders the same way",
-                 refs=[(0.5, "chance")], fmt=lambda x: f"{100 * x:.0f}%",
-                 caption="An estimate of label agreement with human preferences." + _left_out(
-                     [s.name for s in stats if s.name not in drawn], "no reference score"))
+# What a failure's stage names: the step, or the LLM call (its `purpose`), that failed; a digit is
+# the sample's number. For the failures chart's caption, which explains the stages it shows.
+STAGES = {
+    "input": "a row of the prompt file that cannot be read", "pair": "the pair as a whole",
+    "llm": "an LLM call", "y1": "RMBoost's first response",
+    "y2": "RMBoost's rewrite of y1 (the other side of the pair)",
+    "verify": "the judge's check of an RMBoost label (--verify)",
+    "judge": "the judge's two verdicts taken together", "judge_ab": "the judge's call with y1 shown first",
+    "judge_ba": "the judge's call with the two responses swapped (y2 shown first), which exposes a "
+                "position bias",
+    "sample": "West-of-N's samples taken together", "sampleN": "sample N (RLAIF, West-of-N)",
+    "score": "West-of-N's scoring", "scoreN": "West-of-N's score of sample N",
+    "select": "West-of-N picking its best and worst sample",
+    "positive": "RLCD's response to the positive prompt", "negative": "RLCD's response to the negative prompt",
+}
+
+
+def stage_notes(reasons: list[str]) -> str:
+    """`Stages: y2 = ...; judge_ba = ...` for the stages of these `stage: reason` keys."""
+    notes = {}
+    for key in reasons:
+        stage = key.split(":", 1)[0].strip()
+        generic = stage if stage in STAGES else re.sub(r"\d+$", "N", stage)
+        if generic in STAGES:
+            notes[generic] = STAGES[generic]
+    return " Stages: " + "; ".join(f"{k} = {v}" for k, v in notes.items()) + "." if notes else ""
 
 
 def failures_chart(stats: list[SetStats]) -> Chart | None:
@@ -97,9 +117,11 @@ def failures_chart(stats: list[SetStats]) -> Chart | None:
     groups = [(f"{s.name} ({s.failures:,} failures)", [Bar(k, float(v), note=f"{v:,}")
                                                         for k, v in s.failure_reasons.items()]) for s in drawn]
     top = max(v for s in drawn for v in s.failure_reasons.values())
+    notes = stage_notes([k for s in drawn for k in s.failure_reasons])
     return Chart("Why did prompts fail?", groups, (0.0, float(top)), "failures (stage: reason)", integer=True,
-                 fmt=lambda x: f"{x:,.0f}", caption="Browse them in the Failures tab." + _left_out(
-                     [s.name for s in stats if not s.failures], "no failures"))
+                 fmt=lambda x: f"{x:,.0f}", caption="Each bar is a stage and the reason it failed for." + notes
+                 + " Browse them in the Failures tab." + _left_out([s.name for s in stats if not s.failures],
+                                                                     "no failures"))
 
 
 def aspects_chart(stats: list[SetStats]) -> Chart | None:
@@ -136,7 +158,7 @@ def summary_table(summaries: dict[str, dict[str, Any]]) -> Markup:
 def overview_section(stats: list[SetStats], files: dict[str, Path], results: dict[str, Any] | None,
                      summaries: dict[str, dict[str, Any]] | None = None) -> Markup:
     extra = stats_by_set(stats, files, results)
-    charts = [c for c in (length_chart(stats), agreement_chart(stats, extra), failures_chart(stats),
+    charts = [c for c in (length_chart(stats), failures_chart(stats),
                           aspects_chart(stats)) if c is not None]
     return ((summary_table(summaries) if summaries else "") + text("h2", "Pair sets")
             + diagnostics_table(stats, extra) + tag("div", (render(c) for c in charts), class_="charts"))

@@ -30,8 +30,8 @@ class SetStats:
     failures: int
     better: int = 0
     worse: int = 0
-    chosen_words: float = 0.0
-    rejected_words: float = 0.0
+    chosen_words: float | None = None  # None (n/a) for a set without pairs, as every per-pair measure
+    rejected_words: float | None = None
     chosen_longer_share: float | None = None
     distinct_1: float | None = None
     distinct_2: float | None = None
@@ -39,7 +39,7 @@ class SetStats:
     aspects_vary: bool = False
     same_aspects: list[str] = field(default_factory=list)  # the one list every row carries, if so
     failure_reasons: dict[str, int] = field(default_factory=dict)
-    bad_rows: int = 0
+    bad_rows: int = 0  # rows of the pairs file that are no pair and lines of the failures file left out (`collect.py`)
 
     @property
     def failure_rate(self) -> float | None:

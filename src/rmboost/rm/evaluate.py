@@ -87,17 +87,9 @@ def _cluster(pair: Pair) -> str:
     return json.dumps(pair.prompt, sort_keys=True, ensure_ascii=False)
 
 
-def evaluate_scores(
-    pairs: Sequence[Pair],
-    chosen: Sequence[float],
-    rejected: Sequence[float],
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> EvalReport:
-    """The report for scores already computed (one chosen and one rejected score per pair)."""
+def baselines_of(pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> dict[str, Accuracy | None]:
+    """The trivial rules' accuracies on `pairs` (they read no model, so callers may reuse them)."""
     clusters = [_cluster(p) for p in pairs]
-    wins = outcomes(chosen, rejected)
-    main = bootstrap_accuracy(wins, clusters, n_boot, seed)
     longer = outcomes([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
     baselines: dict[str, Accuracy | None] = {"longer": bootstrap_accuracy(longer, clusters, n_boot, seed),
                                              "shorter": bootstrap_accuracy(1.0 - longer, clusters, n_boot, seed)}
@@ -112,6 +104,24 @@ def evaluate_scores(
         baselines["first"] = bootstrap_accuracy(first, clusters, n_boot, seed)
     else:
         baselines["first"] = None
+    return baselines
+
+
+def evaluate_scores(
+    pairs: Sequence[Pair],
+    chosen: Sequence[float],
+    rejected: Sequence[float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    baselines: dict[str, Accuracy | None] | None = None,
+) -> EvalReport:
+    """The report for scores already computed (one chosen and one rejected score per pair);
+    `baselines`, when the caller has them for these pairs already, are not computed again."""
+    clusters = [_cluster(p) for p in pairs]
+    wins = outcomes(chosen, rejected)
+    main = bootstrap_accuracy(wins, clusters, n_boot, seed)
+    if baselines is None:
+        baselines = baselines_of(pairs, n_boot, seed)
     subsets = {}
     names = sorted({str(p.extra["subset"]) for p in pairs if "subset" in p.extra})
     for name in names:

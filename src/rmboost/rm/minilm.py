@@ -37,6 +37,7 @@ class MiniLMSettings:
 
 class MiniLMRM(RewardModel):
     kind = "minilm"
+    settings_type = MiniLMSettings
 
     def __init__(self, model: Any, tokenizer: Any, settings: MiniLMSettings) -> None:
         self.model = model.eval()

@@ -125,13 +125,25 @@ def features(view: PromptView, response: str) -> list[float]:
     return [row[n] for n in NAMES]
 
 
+# Rows already computed in this process, by (prompt, response): an experiment trains many models
+# on the same texts and scores them all on the same test pairs. Bounded, oldest out first.
+_ROWS: dict[tuple[str, str], list[float]] = {}
+_ROWS_LIMIT = 200_000
+
+
 def feature_rows(prompts: Sequence[Prompt], responses: Sequence[str]) -> list[list[float]]:
     """One row per (prompt, response); each distinct prompt is read once."""
     views: dict[str, PromptView] = {}
     rows = []
     for prompt, response in zip(prompts, responses, strict=True):
         key = prompt if isinstance(prompt, str) else repr(prompt)
-        if key not in views:
-            views[key] = prompt_view(prompt)
-        rows.append(features(views[key], response))
+        row = _ROWS.get((key, response))
+        if row is None:
+            if key not in views:
+                views[key] = prompt_view(prompt)
+            row = features(views[key], response)
+            if len(_ROWS) >= _ROWS_LIMIT:
+                _ROWS.pop(next(iter(_ROWS)))
+            _ROWS[(key, response)] = row
+        rows.append(row)
     return rows

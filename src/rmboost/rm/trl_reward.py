@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -23,7 +24,7 @@ from typing import Any, Literal
 
 from rmboost.errors import UserError
 from rmboost.records import Pair, Prompt
-from rmboost.rm.base import RewardModel, with_overrides
+from rmboost.rm.base import RewardModel, load_errors, with_overrides
 from rmboost.rm.encoding import PairEncoder, score_ids
 from rmboost.rm.runtime import offline, prepare_torch
 from rmboost.rm.training_loop import Progress
@@ -53,6 +54,37 @@ def default_settings(kind: str) -> TRLRewardSettings:
     if kind.startswith("hf:") and len(kind) > 3:
         return TRLRewardSettings(source=kind, lora=False, lr=5e-5)
     raise UserError(f"unknown reward model kind {kind!r}; use smollm2 or hf:PATH")
+
+
+# A transformers checkpoint folder holds its config, its weights and its tokenizer's vocabulary
+# (one of several file layouts each); `tokenizer_config.json` alone cannot build a tokenizer.
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
+VOCAB_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "spiece.model",
+               "sentencepiece.bpe.model")
+
+
+def check_checkpoint(folder: str | Path) -> Path:
+    """`folder` if it looks like a local transformers checkpoint (config.json naming a model type,
+    weights, tokenizer files), else one line saying what is missing; reads no weights."""
+    path = Path(folder)
+    hint = "hf:PATH needs a local transformers checkpoint folder"
+    if not path.exists():
+        raise UserError(f"{path}: no such folder ({hint})")
+    if not path.is_dir():
+        raise UserError(f"{path}: not a folder ({hint})")
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: not a transformers checkpoint (no config.json)") from None
+    except (OSError, ValueError) as e:
+        raise UserError(f"{path / 'config.json'}: not readable JSON: {e}") from e
+    if not isinstance(config, dict) or not isinstance(config.get("model_type"), str):
+        raise UserError(f"{path / 'config.json'}: field 'model_type' is missing; not a transformers config")
+    for what, names in (("weights", WEIGHT_FILES), ("tokenizer files", VOCAB_FILES)):
+        if not any((path / name).is_file() for name in names):
+            raise UserError(f"{path}: not a transformers checkpoint (no {what}: none of {', '.join(names)})")
+    return path
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,11 +119,12 @@ def load_base(source: str, fresh_head: bool = False) -> tuple[Any, Any]:
     if source == "smollm2":
         model, tokenizer = (copy.deepcopy(x) for x in _smollm2())
     else:
-        path = Path(source.removeprefix("hf:"))
-        if not path.is_dir():
-            raise UserError(f"{path}: not a local transformers checkpoint directory")
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=torch.float32)
+        path = check_checkpoint(source.removeprefix("hf:"))
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=torch.float32)
+        except load_errors() as e:
+            raise UserError(f"{path}: cannot load this transformers checkpoint: {type(e).__name__}: {e}") from e
     head = model.get_submodule("score") if hasattr(model, "score") else None
     if fresh_head and head is not None:
         torch.nn.init.normal_(head.weight, std=getattr(model.config, "initializer_range", 0.02))
@@ -122,6 +155,7 @@ def layout_of(model: Any) -> Literal["cross", "decoder"]:
 
 class TRLRewardModel(RewardModel):
     kind = "hf"
+    settings_type = TRLRewardSettings
 
     def __init__(self, model: Any, tokenizer: Any, settings: TRLRewardSettings) -> None:
         self.model = model.eval()
@@ -134,6 +168,12 @@ class TRLRewardModel(RewardModel):
 
     def kind_name(self) -> str:
         return "smollm2" if self.cfg.source == "smollm2" else self.cfg.source
+
+    @classmethod
+    def check(cls, kind: str) -> None:
+        source = default_settings(kind).source
+        if source.startswith("hf:"):
+            check_checkpoint(source.removeprefix("hf:"))
 
     def score(self, prompts: Sequence[Prompt], responses: Sequence[str]) -> list[float]:
         ids = [self.encoder.encode(p, r) for p, r in zip(prompts, responses, strict=True)]

@@ -1,0 +1,41 @@
+"""`rmboost score --rm DIR --input FILE --output FILE [--min-margin M]`: rewards from a saved reward
+model for every row of a file. (prompt, response) rows get `reward`; pair rows (`prompt`, `chosen`,
+`rejected`, as `rmboost generate` writes them) get `reward_chosen`, `reward_rejected` and `margin`,
+and `--min-margin` keeps the pairs whose margin reaches it. Every row names the model's fingerprint;
+a rerun resumes, and an output scored by another model is refused (`rm/score_file.py`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+from rmboost.options import add_dataclass_args, from_args, on_error_option, option
+
+
+@dataclass
+class ScoreConfig:
+    rm: str = option("", "a reward model folder saved by `rmboost train` (any kind)", required=True)
+    input: str = option("", "rows to score (JSONL, JSON list or Parquet): prompt and response, or a pair file "
+                        "(prompt, chosen, rejected)", required=True)
+    output: str = option("", "file to write (.jsonl, or .parquet); a rerun resumes it", required=True)
+    min_margin: float | None = option(None, "pairs only: keep the pairs whose reward_chosen - reward_rejected is at "
+                                      "least this (e.g. 0 drops the pairs the model orders the other way)")
+    batch_size: int = option(64, "responses per call of the reward model")
+    on_error: str = on_error_option()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rmboost.rm.score_file import score_file
+
+    cfg = from_args(ScoreConfig, args)
+    summary = score_file(cfg.rm, cfg.input, cfg.output, min_margin=cfg.min_margin, batch_size=cfg.batch_size,
+                         on_error=cfg.on_error, progress=not args.quiet)
+    print(summary.text(), file=sys.stderr)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("score", help="score responses or pairs with a trained reward model")
+    add_dataclass_args(parser, ScoreConfig)
+    parser.set_defaults(func=_run)

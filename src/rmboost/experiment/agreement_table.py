@@ -1,0 +1,73 @@
+"""Label quality measured directly, with no reward model in between: for every Syn set made over the
+data set's own responses (a `given_responses` or `given_response` variant), the share of its pairs
+oriented as the humans labelled the same two responses, and for RMBoost rewrites of a corrected
+response, the share whose direction matches the label (`rmboost.data.agreement`). Real's own labels
+agree with themselves by construction and are not listed.
+
+The training questions' human file and corrections are written by `dataset.py`; this module only
+measures and renders (`results.json` "agreement", the results.md table).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rmboost.experiment.config import ExperimentConfig
+from rmboost.experiment.dataset import pool_prompts, training_corrections
+
+COLUMNS = (("labels", "labels agree with humans"), ("first", "rule: first listed"),
+           ("longer", "rule: longer"), ("overlap", "rule: overlap"),
+           ("rlaif_first_order", "rlaif: first order"), ("rlaif_both_orders_agree", "rlaif: both orders agree"),
+           ("rlaif_order_averaged", "rlaif: order-averaged"), ("direction", "rewrite direction matches label"))
+
+
+def agreement_section(config: ExperimentConfig, out: Path, made: dict[str, Path]) -> dict[str, Any]:
+    from rmboost.data.agreement import agreement_report
+    from rmboost.data.qa_corrections import load_corrections
+
+    human = pool_prompts(out) if pool_prompts(out).is_file() else None
+    corrections = training_corrections(out)
+    given = [v for v in config.methods if v.name in made and
+             ("given_responses" in v.options or "given_response" in v.options)]
+    if given and not corrections.is_file():
+        kept = {str(r["id"]) for r in _rows(out / "data" / "train_prompts.jsonl")}
+        from rmboost.io.rows import write_rows
+
+        write_rows(corrections, [p.to_dict() for p in load_corrections(config.data.path, "train")
+                                 if str(p.extra["question_id"]) in kept])
+    rows = []
+    for v in given:
+        labels = human if (human is not None and v.method != "rmboost") else None
+        report = agreement_report(made[v.name], labels, corrections if v.method == "rmboost" else None,
+                                  config.bootstrap, config.seed)
+        rows.append({"set": v.name, "method": v.method, **report.row()})
+    return {"rows": rows, "human_file": str(human) if human else None, "corrections_file": str(corrections)}
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    from rmboost.io.rows import read_rows
+
+    return [row for _, row in read_rows(path)] if path.is_file() else []
+
+
+def agreement_markdown(section: dict[str, Any]) -> str:
+    rows = section.get("rows") or []
+    if not rows:
+        return ""
+    cols = [(k, label) for k, label in COLUMNS if any(k in r for r in rows)]
+    lines = ["", "## Label agreement with humans (training questions, no reward model)", "",
+             "Share of each set's pairs oriented as QA-Feedback's annotators labelled the same two responses "
+             "(human ties left out), with the first/longer/overlap rules on the same pairs; for RMBoost, the share "
+             "of rewrites of a human-corrected prediction whose direction (closer to or further from the "
+             "correction, ROUGE-L F1) matches their label. 95% intervals resample questions.", "",
+             "| set | pairs | matched (ties) | " + " | ".join(label for _, label in cols) + " |",
+             "|---|---|---|" + "---|" * len(cols)]
+    for r in rows:
+        cells = []
+        for k, _ in cols:
+            cells.append(f"{r[k]:.3f} [{r[f'{k}_low']:.3f}, {r[f'{k}_high']:.3f}] (n={r[f'{k}_n']})" if k in r else "")
+        ties = r.get("human_ties", r.get("direction_ties", 0))
+        matched = f"{r.get('matched', r.get('rewrites_matched', '-'))} ({ties})"
+        lines.append(f"| {r['set']} | {r['pairs']} | {matched} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,105 @@
+"""A pair file as a Hugging Face `datasets` folder (`save_to_disk`, one `train` split) with its
+dataset card, and the same pushed to the Hub through `datasets`' own `push_to_hub`.
+
+Every row must be a preference pair as `rmboost train` reads it (a bad one is an error naming its
+line and field). The columns are the file's, every row given every column (a column a row lacks is null); a column
+whose values are mappings (`params`, `usage`, ...) becomes JSON text, as rmboost's Parquet files
+store it, since rows of different methods hold different keys there. Lists of messages stay lists
+of `{role, content}`. The folder is written beside its final place and then moved there, so an
+interrupted export leaves the old folder or the new one; a folder that is not an earlier export is
+never replaced. Pushing sends the data with `DatasetDict.push_to_hub`, then the card with
+`huggingface_hub.DatasetCard.push_to_hub`, since `datasets` writes only a header of its own.
+
+Left out: what the card says (`dataset_card.py`, `provenance.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rmboost.data.trl_pairs import Diverged
+from rmboost.data.trl_pairs import parse_row as parse_pair_row
+from rmboost.errors import UsageError, UserError
+from rmboost.integrations.dataset_card import render_card
+from rmboost.integrations.provenance import read_provenance
+from rmboost.io.rows import read_rows
+
+CARD = "README.md"
+
+
+@dataclass
+class ExportResult:
+    folder: str
+    rows: int
+    card: str  # the README.md text
+    pushed_to: str | None = None
+
+
+def columns(path: Path) -> dict[str, list[Any]]:
+    """The file's rows as columns (the union of their keys, in order of first use)."""
+    rows: list[dict[str, Any]] = []
+    for line, row in read_rows(path):
+        try:
+            parse_pair_row(row, str(path), line)  # a preference pair, or an error naming line and field
+        except Diverged:
+            pass  # well formed: its two conversations differ before the last reply, which a pair file may hold
+        rows.append(row)
+    if not rows:
+        raise UserError(f"{path}: no pairs to export (the file is empty)")
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    mapped = {k for row in rows for k, v in row.items() if isinstance(v, dict)}
+    return {k: [json.dumps(r[k], ensure_ascii=False) if k in mapped and r.get(k) is not None else r.get(k)
+                for r in rows] for k in names}
+
+
+def check_target(folder: Path) -> None:
+    if folder.exists() and (not folder.is_dir() or (any(folder.iterdir())
+                                                    and not (folder / "dataset_dict.json").is_file())):
+        raise UsageError(f"--to {folder}: exists and is not an earlier export (no dataset_dict.json); choose "
+                         "another folder")
+
+
+def export_pairs(pairs_file: str | Path, to: str | Path, *, license: str = "other", name: str | None = None,
+                 push_to_hub: str | None = None, private: bool = False) -> ExportResult:
+    """Write `pairs_file` to the folder `to` as a `datasets` DatasetDict with a README.md card;
+    with `push_to_hub` (a repo id such as `user/name`), push both to the Hub as well."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    src, folder = Path(pairs_file), Path(to)
+    check_target(folder)
+    facts = read_provenance(src)
+    try:
+        table = datasets.Dataset.from_dict(columns(src))
+    except (ValueError, TypeError, OverflowError) as e:  # pyarrow's ArrowInvalid, ArrowTypeError, ...
+        raise UserError(f"{src}: cannot make a dataset of these rows: {e}") from e
+    dataset = datasets.DatasetDict({"train": table})
+    card = render_card(facts, license, name, push_to_hub)
+    staging = folder.with_name(folder.name + ".rmboost-tmp")
+    if staging.exists():
+        shutil.rmtree(staging)
+    dataset.save_to_disk(str(staging))
+    (staging / CARD).write_text(card, encoding="utf-8")
+    if folder.exists():
+        shutil.rmtree(folder)
+    staging.rename(folder)
+    result = ExportResult(str(folder), facts.rows, card)
+    if push_to_hub:
+        push(dataset, card, push_to_hub, private)
+        result.pushed_to = push_to_hub
+    return result
+
+
+def push(dataset: Any, card: str, repo: str, private: bool) -> None:
+    """The data through `datasets`' `push_to_hub` (which makes the repo), then the card."""
+    from huggingface_hub import DatasetCard
+
+    try:
+        dataset.push_to_hub(repo, private=private)
+        DatasetCard(card).push_to_hub(repo, repo_type="dataset")
+    except Exception as e:  # the Hub client raises many types (HTTP, auth, value); each is one line here
+        raise UserError(f"push to the Hub repo {repo} failed: {type(e).__name__}: {e}") from e
