@@ -19,6 +19,7 @@ folder of its own, so no text comes embedded from an earlier run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -45,7 +46,8 @@ def train(kind: str, n: int, root: Path) -> Path:
         name = f"hf:{write_tiny_llama(root / 'tiny-llama', seed=0)}"
     data = pairs(load_questions(QA_FEEDBACK, "train"))[:n]
     out = root / f"rm-{kind}"
-    train_reward_model(data, name, seed=0, epochs=1, validation_fraction=0).save(out)
+    with contextlib.redirect_stdout(sys.stderr):  # TRL prints its training logs: keep the table clean
+        train_reward_model(data, name, seed=0, epochs=1, validation_fraction=0).save(out)
     return out
 
 

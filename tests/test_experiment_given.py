@@ -66,3 +66,24 @@ def test_given_variants_share_the_pool_and_report_label_agreement(tmp_path: Path
 def test_given_responses_is_refused_where_it_does_not_apply(tmp_path: Path, methods: str, says: str) -> None:
     with pytest.raises(UserError, match=says):
         load_config(given_config(tmp_path, methods))
+
+
+def test_pairs_from_an_archive_rerun_without_generation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rmboost.cli import main
+
+    config = given_config(tmp_path, "[{name: rmboost-given, method: rmboost, given_responses: true}]")
+    archive = tmp_path / "archive"
+    assert main(["experiment", "--config", str(config), "--output", str(tmp_path / "a"),
+                 "--archive-pairs", str(archive)]) == 0
+    assert (archive / "rmboost-given.jsonl.gz").is_file() and (archive / "rmboost-given.settings.json").is_file()
+    # The fake backend is not reachable in the rerun: a generation attempt would fail the run.
+    config.write_text(config.read_text().replace("backend: fake", "backend: openai, base_url: 'http://127.0.0.1:9/v1'"))
+    assert main(["experiment", "--config", str(config), "--output", str(tmp_path / "b"),
+                 "--pairs-from", str(archive)]) == 0
+    first, second = (json.loads((tmp_path / d / "results.json").read_text()) for d in ("a", "b"))
+    assert [r["accuracy"] for r in first["results"]] == [r["accuracy"] for r in second["results"]]
+    assert (tmp_path / "b" / "pairs" / "rmboost-given.jsonl").read_bytes() == \
+        (tmp_path / "a" / "pairs" / "rmboost-given.jsonl").read_bytes()
+    assert main(["experiment", "--config", str(config), "--output", str(tmp_path / "c"),
+                 "--pairs-from", str(tmp_path / "nothing")]) == 3
+    assert "rmboost-given.jsonl.gz" in capsys.readouterr().err and not (tmp_path / "c").exists()

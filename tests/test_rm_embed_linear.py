@@ -74,7 +74,7 @@ def test_cli_train_mixes_files_and_eval_prints_json(tmp_path, capsys):
 def test_cli_defaults_to_the_best_kind():
     from rmboost.rm.train import DEFAULT_KIND
 
-    assert train_cli.TrainConfig.__dataclass_fields__["rm"].default == DEFAULT_KIND == "maxsim"
+    assert train_cli.TrainConfig.__dataclass_fields__["rm"].default == DEFAULT_KIND == "features-sim"
 
 
 def test_unknown_setting_is_a_user_error():

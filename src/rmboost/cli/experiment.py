@@ -22,11 +22,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--replace", action="store_true",
                         help="the output folder holds another config's results: delete them and start afresh "
                         "(without it such a folder is refused; a rerun of the same config always resumes)")
+    parser.add_argument("--pairs-from", default=None, metavar="FOLDER",
+                        help="take every method's pairs from FOLDER (<name>.jsonl.gz with its settings, as "
+                        "--archive-pairs writes them, e.g. results/full-given/pairs) instead of generating them: "
+                        "a rerun of training and scoring with no LLM")
+    parser.add_argument("--archive-pairs", default=None, metavar="FOLDER",
+                        help="after the run, write every method's pairs (gzip) with their settings, summary and "
+                        "failures files into FOLDER, for --pairs-from")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = run_experiment(args.config, args.output, quiet=getattr(args, "quiet", False), replace=args.replace)
+    summary = run_experiment(args.config, args.output, quiet=getattr(args, "quiet", False), replace=args.replace,
+                             pairs_from=args.pairs_from)
+    if args.archive_pairs:
+        from pathlib import Path
+
+        from rmboost.experiment.pairs_archive import archive_pairs
+
+        names = [g["set"] for g in summary["generation"]] or [v["name"] for v in summary["config"]["methods"]]
+        out = Path(summary["output"])
+        archive_pairs(out / "pairs", names, Path(args.archive_pairs))
     print(summary["headline"])
     print(f"{len(summary['results'])} reward models scored in {summary['wall_seconds']:.0f}s")
     return 0

@@ -18,7 +18,7 @@ class ExportConfig:
     to: str = option("", "folder to write the dataset and its README.md card to", required=True)
     license: str = option("other", "licence of the data for the card's header (a Hub licence id such as "
                           "apache-2.0 or cc-by-4.0); the prompts' and the model's terms apply too")
-    name: str | None = option(None, "the dataset's name in the card (default: the pair file's name)")
+    name: str | None = option(None, "the dataset's name in the card; unset: the pair file's name")
     push_to_hub: str | None = option(None, "also push to this Hub dataset repo (user/name), with the card")
     private: bool = option(False, "with --push-to-hub: make the repo private")
 

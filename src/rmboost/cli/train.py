@@ -23,8 +23,9 @@ FORMATS = ["trl", "qa-feedback", "hh", "rewardbench"]
 @dataclass
 class TrainConfig:
     data: list[str] = option([], "a pair file (TRL JSONL or Parquet); repeat to train on a mixture", required=True)
-    rm: str = option(DEFAULT_KIND, f"kind: maxsim, minilm, embed-linear, smollm2, or hf:PATH (a local "
-                     f"transformers checkpoint); default {DEFAULT_KIND}, the most accurate on 2 CPU cores")
+    rm: str = option(DEFAULT_KIND, f"kind: features-sim, features, maxsim, minilm, embed-linear, smollm2, or "
+                     f"hf:PATH (a local transformers checkpoint); default {DEFAULT_KIND}, the one that learns "
+                     "most from its labels (docs/METHODS.md)")
     output: str = option("", "directory to save the reward model in", required=True)
     seed: int = option(0, "seed for initialisation and shuffling")
     format: str = option("trl", "format of the --data files", choices=FORMATS)

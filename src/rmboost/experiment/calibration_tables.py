@@ -93,7 +93,7 @@ def plot_calibration(section: dict[str, Any], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
     for r in rows:
         xs = [d["flipped"] for d in r["dose_response"]]
         ax.plot(xs, [d["accuracy"] for d in r["dose_response"]], marker="o",
@@ -103,7 +103,7 @@ def plot_calibration(section: dict[str, Any], path: Path) -> bool:
     ax.set_xlabel("share of Real's questions with flipped labels")
     ax.set_ylabel("test accuracy")
     ax.set_title("Calibration: a model that learns its labels falls from a to 1 - a", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

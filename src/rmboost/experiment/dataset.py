@@ -25,7 +25,7 @@ from rmboost.errors import UserError
 from rmboost.experiment import dataset_sources
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.log import log
-from rmboost.experiment.yardsticks import HUMAN_CORRECTIONS, HUMAN_PAIRS
+from rmboost.experiment.yardsticks import HUMAN_CORRECTIONS, TEST_PAIRS
 from rmboost.io.rows import SkipCounter, write_rows
 from rmboost.records import Pair
 
@@ -144,7 +144,7 @@ def _yardsticks(c: ExperimentConfig, test: list[Pair], out: Path) -> dict[str, l
     """The config's yardsticks: the test pairs, and for QA-Feedback the test questions' corrections."""
     made: dict[str, list[Pair]] = {}
     for name in c.yardstick_names:
-        if name == HUMAN_PAIRS:
+        if name in TEST_PAIRS:
             made[name] = test
         elif name == HUMAN_CORRECTIONS:
             if c.data.test_path:
@@ -177,6 +177,6 @@ def describe(info: dict[str, Any]) -> str:
     left = "".join(f"; {n} rows left out: {reason}" for reason, n in info.get("left_out", {}).items())
     skipped = f"; {info['skipped_malformed']} malformed rows skipped" if info.get("skipped_malformed") else ""
     test_from = f", test {info['test_path']}" if info.get("test_path") else ""
-    yard = "".join(f", {n} {name}" for name, n in info.get("yardsticks", {}).items() if name != HUMAN_PAIRS)
+    yard = "".join(f", {n} {name}" for name, n in info.get("yardsticks", {}).items() if name not in TEST_PAIRS)
     return (f"{info['format']} {info['path']}{test_from} ({info['split']}): {info['train_prompts']} training "
             f"prompts, {info['real_pairs']} Real pairs, {info['test_pairs']} test pairs{yard}{left}{skipped}")

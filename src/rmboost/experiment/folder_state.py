@@ -1,5 +1,6 @@
 """One output folder holds one config's results. `experiment.json` in the folder records the
-settings that change a result (every config field but `name` and the progress display); a run
+settings that change a result (every config field but `name` and the generate options that change
+no row: threads, concurrency, progress, the cache folder); a run
 with other settings is refused before anything in the folder changes, naming the fields that
 differ and the option that replaces the old results (`--replace`). A rerun with the same settings
 resumes. A folder made before this file existed is judged by its `results.json`'s config.
@@ -24,13 +25,22 @@ STATE_FILE = "experiment.json"
 MADE = ("data", "pairs", "models", "results.json", "results.md", "results.png", "stats.md", "stats.png",
         "report.html", "calibration.png", STATE_FILE)
 _COSMETIC = {"name"}
-_DISPLAY = {"progress", "progress_every"}
+
+
+def _result_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Generate options without those that change how a run goes but no row (`RUN_SETTINGS`:
+    threads, concurrency, progress, cache folder...), as the pair files' own fingerprint does."""
+    from rmboost.generation.config import RUN_SETTINGS
+
+    return {k: v for k, v in options.items() if k not in RUN_SETTINGS or k == "limit"}
 
 
 def result_settings(config: ExperimentConfig | dict[str, Any]) -> dict[str, Any]:
     raw = asdict(config) if isinstance(config, ExperimentConfig) else dict(config)
     out = {k: v for k, v in raw.items() if k not in _COSMETIC}
-    out["generation"] = {k: v for k, v in (out.get("generation") or {}).items() if k not in _DISPLAY}
+    out["generation"] = _result_options(out.get("generation") or {})
+    out["methods"] = [{**m, "options": _result_options(m.get("options") or {})} if isinstance(m, dict) else m
+                      for m in out.get("methods") or []]
     return json.loads(json.dumps(out, sort_keys=True, default=str))
 
 

@@ -33,6 +33,7 @@ from rmboost.experiment.config import ExperimentConfig, load_config
 from rmboost.experiment.dataset import Prepared, describe, given_prompts, pool_prompts, prepare, write_pairs
 from rmboost.experiment.folder_state import check_folder, record
 from rmboost.experiment.log import log
+from rmboost.experiment.pairs_archive import check_archive, restore_pairs
 from rmboost.experiment.summary import combined, controls_section, differences
 from rmboost.experiment.syn_sets import cut_sets, read_pair_rows, target_size, variant_options
 from rmboost.experiment.tables import (
@@ -52,8 +53,9 @@ Job = tuple[str, list[Path], str, int]
 
 
 class Experiment(Trainer):
-    def __init__(self, config: ExperimentConfig, output: str | Path) -> None:
+    def __init__(self, config: ExperimentConfig, output: str | Path, pairs_from: str | Path | None = None) -> None:
         super().__init__(config, output)
+        self.pairs_from = None if pairs_from is None else Path(pairs_from)
         self.generation: list[dict[str, Any]] = []  # each method's run summary, as this invocation ran it
         self.data_info: dict[str, Any] = {}
         self.sizes: dict[str, Any] = {}
@@ -107,6 +109,10 @@ class Experiment(Trainer):
                     scorer_path = str(self.out / "models" / "real--embed-linear")
                 options["scorer"] = scorer_path
             out = self.out / "pairs" / f"{v.name}.jsonl"
+            if self.pairs_from is not None:
+                made[v.name] = restore_pairs(self.pairs_from, v.name, out)
+                log(f"{v.name}: pairs from {self.pairs_from} (no generation, no LLM call)")
+                continue
             log(f"generating with {v.name} ({v.method}) -> {out}")
             gen = GenerateConfig(input=str(source), output=str(out), method=v.method,
                                  **{"seed": c.seed, "progress": True, **{k: val for k, val in options.items()
@@ -165,6 +171,8 @@ class Experiment(Trainer):
         c = self.config
         start = time.monotonic()
         check_folder(self.out, c, replace)  # before anything in the folder changes
+        if self.pairs_from is not None:
+            check_archive(self.pairs_from, [v.name for v in c.methods])
         self.out.mkdir(parents=True, exist_ok=True)
         record(self.out, c)
         prepared = self.prepare_data()
@@ -212,6 +220,7 @@ class Experiment(Trainer):
                    "differences": diffs, "controls": controls,
                    "generation": self.generation, "stats": stats, "wall_seconds": round(time.monotonic() - start, 1)}
         summary["headline"] = headline(summary)
+        summary["output"] = str(self.out)
         if c.rm_seeds > 1:
             summary["combined"] = rows
         if note:
@@ -257,10 +266,11 @@ class Experiment(Trainer):
 
 
 def run_experiment(config_path: str | Path, output: str | Path | None = None, quiet: bool = False,
-                   replace: bool = False) -> dict[str, Any]:
+                   replace: bool = False, pairs_from: str | Path | None = None) -> dict[str, Any]:
     """Run the config's comparison; `quiet` turns off the progress of generation and training;
-    `replace` deletes the results of another config in the output folder instead of refusing."""
+    `replace` deletes the results of another config in the output folder instead of refusing;
+    `pairs_from` takes every method's pairs from an archive folder instead of generating them."""
     config = load_config(config_path)
     if quiet:
         config.generation["progress"] = False
-    return Experiment(config, output or Path("runs") / config.name).run(replace)
+    return Experiment(config, output or Path("runs") / config.name, pairs_from).run(replace)

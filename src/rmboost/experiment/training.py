@@ -21,7 +21,7 @@ from typing import Any
 from rmboost.experiment.calibration_sets import UNTRAINED
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.log import log
-from rmboost.experiment.yardsticks import score_all
+from rmboost.experiment.yardsticks import TEST_PAIRS, score_all
 from rmboost.progress_display import TrainingProgress
 from rmboost.records import Pair
 
@@ -57,7 +57,7 @@ class Trainer:
         return next(iter(self.yardsticks), "")
 
     def yardstick_file(self, name: str) -> Path:
-        return self.out / "data" / ("test_pairs.jsonl" if name == "human-pairs" else f"test_{name}.jsonl")
+        return self.out / "data" / ("test_pairs.jsonl" if name in TEST_PAIRS else f"test_{name}.jsonl")
 
     def model_folder(self, name: str, kind: str, seed: int) -> Path:
         # The first seed keeps the plain folder name, so runs made before rm_seeds existed resume.

@@ -1,7 +1,8 @@
 """The yardsticks a reward model of the experiment is scored on: human-labelled pairs of the test
 questions, each kind of label a yardstick of its own.
 
-- `human-pairs`: the test questions' human comparisons (every data format has them).
+- `human-pairs`: the test questions' human comparisons (QA-Feedback, TL;DR, HH, TRL files).
+- `gpt4-pairs`: UltraFeedback's test comparisons, made from GPT-4's ratings: not a human yardstick.
 - `human-corrections`: for QA-Feedback, the test questions' human corrections, as pairs (the corrected
   prediction 1 chosen over prediction 1). The corrections mostly shorten answers, so "always the
   shorter" does well here: read its length-balanced accuracy.
@@ -23,14 +24,19 @@ from rmboost.records import Pair
 
 HUMAN_PAIRS = "human-pairs"
 HUMAN_CORRECTIONS = "human-corrections"
-YARDSTICKS = (HUMAN_PAIRS, HUMAN_CORRECTIONS)
+GPT4_PAIRS = "gpt4-pairs"
+YARDSTICKS = (HUMAN_PAIRS, HUMAN_CORRECTIONS, GPT4_PAIRS)
+TEST_PAIRS = (HUMAN_PAIRS, GPT4_PAIRS)  # the data's own test comparisons, by who labelled them
 WHAT = {HUMAN_PAIRS: "the test questions' human comparisons",
-        HUMAN_CORRECTIONS: "the test questions' human corrections (corrected prediction 1 over prediction 1)"}
+        HUMAN_CORRECTIONS: "the test questions' human corrections (corrected prediction 1 over prediction 1)",
+        GPT4_PAIRS: "the test prompts' comparisons by GPT-4's ratings (UltraFeedback: not human labels)"}
 
 
 def offered(data_format: str) -> tuple[str, ...]:
     """The yardsticks a data format's test side gives."""
-    return YARDSTICKS if data_format == "qa-feedback" else (HUMAN_PAIRS,)
+    if data_format == "qa-feedback":
+        return (HUMAN_PAIRS, HUMAN_CORRECTIONS)
+    return (GPT4_PAIRS,) if data_format == "ultrafeedback" else (HUMAN_PAIRS,)
 
 
 def _lb_dict(wins: Sequence[float], pairs: Sequence[Pair], n_boot: int, seed: int) -> dict[str, Any]:

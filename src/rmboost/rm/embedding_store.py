@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -33,10 +34,13 @@ class EmbeddingStore:
     def __init__(self, name: str) -> None:
         self.memory: dict[str, np.ndarray] = {}
         self.db: sqlite3.Connection | None = None
+        self.lock = threading.Lock()
         if os.environ.get("RMBOOST_EMBEDDING_CACHE", "on") != "off":
             folder = cache_dir() / "embeddings"
             folder.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(folder / f"{name}.sqlite", timeout=60)
+            # One connection, used from whichever thread scores (West-of-N scores in a worker thread);
+            # the lock keeps its statements apart.
+            self.db = sqlite3.connect(folder / f"{name}.sqlite", timeout=60, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("CREATE TABLE IF NOT EXISTS v (k TEXT PRIMARY KEY, d BLOB)")
 
@@ -48,10 +52,11 @@ class EmbeddingStore:
         keys = {text_key(t): t for t in wanted}
         found: dict[str, bytes] = {}
         ids = list(keys)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(f"SELECT k, d FROM v WHERE k IN ({marks})", chunk).fetchall())
+        with self.lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(self.db.execute(f"SELECT k, d FROM v WHERE k IN ({marks})", chunk).fetchall())
         for k, blob in found.items():
             self.memory[keys[k]] = np.frombuffer(blob, dtype=np.float32)
         return [t for t in wanted if t not in self.memory]
@@ -61,7 +66,7 @@ class EmbeddingStore:
         for t, v in zip(texts, vectors, strict=True):
             self.memory[t] = v
         if self.db is not None:
-            with self.db:
+            with self.lock, self.db:
                 self.db.executemany("INSERT OR REPLACE INTO v VALUES (?, ?)",
                                     [(text_key(t), v.tobytes()) for t, v in zip(texts, vectors, strict=True)])
 
