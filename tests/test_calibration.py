@@ -139,3 +139,25 @@ def test_calibration_sets_flip_and_cut_whole_questions_nested() -> None:
     assert flipped_questions("real-flip25") < flipped_questions("real-flip50")
     assert flipped_questions("real-flip100") == set("abcdefgh")
     assert len({p.id for p in sets["real-q50"]}) == 4 and len(sets["real-q50"]) == 8
+
+
+def test_the_smoke_profile_calibrates_on_both_yardsticks(tmp_path: Path) -> None:
+    from conftest import REPO
+
+    summary = run_experiment(REPO / "configs" / "smoke.yaml", tmp_path / "smoke", quiet=True)
+    rows = {(r["rm"], r["yardstick"]) for r in summary["calibration"]["rows"]}
+    assert rows == {(k, y) for k in ("features", "embed-linear") for y in ("human-pairs", "human-corrections")}
+    sets = {r["train_set"] for r in summary["results"]}
+    assert {"real", "real-flip50", "real-flip100", "real-q50", "untrained", "rmboost", "real+rmboost"} <= sets
+    for r in summary["results"]:
+        assert set(r["yardsticks"]) == {"human-pairs", "human-corrections"}
+        lb = r["yardsticks"]["human-corrections"]["length_balanced"]
+        assert lb["chosen_longer"] + lb["chosen_shorter"] + lb["equal_length"] == r["yardsticks"][
+            "human-corrections"]["n"]
+    # every verdict on a difference is gated by the calibration
+    for d in summary["differences"]:
+        readable = next(r["readable"] for r in summary["calibration"]["rows"]
+                        if (r["rm"], r["yardstick"]) == (d["rm"], d["yardstick"]))
+        assert d["verdict"].startswith("not readable") != readable
+    page = (tmp_path / "smoke" / "report.html").read_text()
+    assert "Calibration: what each reward model can see" in page and summary["headline"][:40] in page

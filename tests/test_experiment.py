@@ -94,7 +94,8 @@ def test_a_run_that_dies_in_training_keeps_the_rows_it_finished(
     assert "(partial: 2 of 5 reward models done)" in (out / "results.md").read_text()
     # The diagnostics came with the reference model (the first job), not at the end of the run.
     assert {Path(s["file"]).stem for s in saved["stats"]} == {"rmboost", "rmboost-short", "real_train"}
-    assert (out / "stats.md").exists() and saved["stats"][0]["reference_agreement"] is not None
+    # no reference reward model any more (for West-of-N it was its own scorer): agreement is rmboost agree's
+    assert (out / "stats.md").exists() and saved["stats"][0]["reference_agreement"] is None
 
     monkeypatch.setattr(Experiment, "train_and_score", real)
     done = run_experiment(smoke_config(tmp_path), out)  # the rerun finishes and drops the note
@@ -151,7 +152,7 @@ def test_paired_differences_are_written_and_rebuilt_for_models_saved_without_out
     out = tmp_path / "run"
     summary = run_experiment(smoke_config(tmp_path), out)
     acc = {r["train_set"]: r["accuracy"] for r in summary["results"]}
-    diffs = {(d["a"], d["b"]): d for d in summary["differences"]}
+    diffs = {(d["a"], d["b"]): d for d in summary["differences"] if d["yardstick"] == "human-pairs"}
     assert set(diffs) == {("rmboost", "rmboost-short"), ("real+rmboost", "real"), ("real+rmboost-short", "real")}
     for (a, b), d in diffs.items():
         assert d["difference"] == pytest.approx(acc[a] - acc[b]) and d["n"] == 40
@@ -185,7 +186,7 @@ def test_several_training_seeds_are_averaged_per_test_pair(tmp_path: Path) -> No
         assert row["seed_accuracies"] == seeds and row["seeds"] == [0, 1]
         assert row["accuracy"] == pytest.approx(sum(seeds) / 2)  # the mean outcome's accuracy is the mean accuracy
         assert row["ci_low"] <= row["accuracy"] <= row["ci_high"]
-    diffs = {(d["a"], d["b"]): d["difference"] for d in summary["differences"]}
+    diffs = {(d["a"], d["b"]): d["difference"] for d in summary["differences"] if d["yardstick"] == "human-pairs"}
     assert diffs[("real+rmboost", "real")] == pytest.approx(combined["real+rmboost"]["accuracy"]
                                                             - combined["real"]["accuracy"])
     table = (out / "results.md").read_text()
@@ -194,8 +195,13 @@ def test_several_training_seeds_are_averaged_per_test_pair(tmp_path: Path) -> No
 
     rerun = run_experiment(smoke_config(tmp_path, rm_seeds="2"), out)
     assert rerun["results"] == runs and rerun["combined"] == summary["combined"]  # nothing retrained
-    one = run_experiment(smoke_config(tmp_path), out)  # back to one seed: the seed-0 models, unchanged
-    assert one["results"] == [r for r in runs if r["seed"] == 0] and "combined" not in one
+    # Back to one seed is another config: refused in this folder (its tables average two seeds) ...
+    with pytest.raises(UserError, match="rm_seeds"):
+        run_experiment(smoke_config(tmp_path), out)
+    # ... and with --replace the seed-0 models are trained again, to the same results.
+    one = run_experiment(smoke_config(tmp_path), out, replace=True)
+    assert [r["accuracy"] for r in one["results"]] == [r["accuracy"] for r in runs if r["seed"] == 0]
+    assert "combined" not in one
 
 
 def test_rm_seeds_must_be_a_positive_whole_number(tmp_path: Path) -> None:

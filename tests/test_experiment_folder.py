@@ -94,3 +94,24 @@ def test_a_method_option_of_the_wrong_type_is_refused_at_once(tmp_path: Path,
     path.write_text(text)
     assert main(["experiment", "--config", str(path), "--output", str(tmp_path / "never")]) == 2
     assert "methods: r.max_tokens" in capsys.readouterr().err and not (tmp_path / "never").exists()
+
+
+def test_a_pair_file_made_with_other_settings_names_an_option_experiment_has(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    text = config(tmp_path, "pairs", 20).read_text().replace(
+        "methods: []", "methods: [rmboost]").replace("generation: {progress: false}",
+                                                     "generation: {progress: false, backend: fake}")
+    path = tmp_path / "pairs.yaml"
+    path.write_text(text)
+    out = tmp_path / "run"
+    assert main(["experiment", "--config", str(path), "--output", str(out)]) == 0
+    settings = out / "pairs" / "rmboost.settings.json"
+    saved = json.loads(settings.read_text())
+    saved["settings"]["temperature"], saved["hash"] = 0.1, "0" * 16  # as if another tool had made it
+    settings.write_text(json.dumps(saved))
+    capsys.readouterr()
+    assert main(["experiment", "--config", str(path), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "temperature" in err and "--replace" in err and "--append" not in err

@@ -203,14 +203,18 @@ def test_the_diff_marks_what_the_rewrite_deleted_and_inserted(tmp_path: Path, op
 
 
 def test_experiment_report_renders_without_console_errors_and_is_screenshotted(tmp_path: Path, opened) -> None:
-    controls = {"pairs": 40, "rows": [{"a": "oracle-rewrite", "b": "oracle-rewrite-flipped", "rm": "embed-linear",
-                                       "difference": 0.2, "ci_low": 0.1, "ci_high": 0.3, "clearly_positive": True,
-                                       "verdict": "the yardstick sees the known-good data"}]}
+    rows = [{"a": "oracle-rewrite", "b": "oracle-rewrite-flipped", "rm": "embed-linear", "difference": 0.2,
+             "ci_low": 0.1, "ci_high": 0.3}]
+    controls = {"pairs": 40, "verdicts": [{"rm": "embed-linear", "yardstick": "human-pairs", "rows": rows,
+                                           "verdict": "the yardstick sees the known-good data"}]}
     r = opened(write_report(make_experiment(tmp_path, controls=controls)))
     page = r.page
     assert page.locator("h2", has_text="Controls").is_visible()
-    assert page.get_by_text("the yardstick sees the known-good data").is_visible()
-    assert page.locator("svg.chart").count() == 6  # accuracy, differences, length, agreement, failures, aspects
+    assert page.get_by_text("the yardstick sees the known-good data", exact=True).is_visible()
+    assert page.get_by_text("Calibration: what each reward model can see").is_visible()
+    assert page.get_by_text("Which training data is better").first.is_visible()
+    assert page.locator("svg[aria-label='accuracy against the share of flipped labels']").is_visible()
+    assert page.locator("svg.chart").count() == 5  # accuracy, differences, length, failures, aspects
     width = page.evaluate("document.querySelector('svg.chart').getBoundingClientRect().width")
     assert 600 < width <= 1366  # readable at a laptop's width, no wider than the window
     ARTIFACTS.mkdir(exist_ok=True)

@@ -66,7 +66,14 @@ def make_experiment(root: Path, n: int = 6, controls: dict | None = None) -> Pat
                "results": rows,
                "stats": [{"file": str(folder / "pairs" / "rmboost.jsonl"), "reference_agreement": 0.625}],
                "differences": [{"a": "rmboost", "b": "west-of-n", "rm": "embed-linear", "difference": 0.08,
-                                "ci_low": 0.02, "ci_high": 0.14, "n": 60}]}
+                                "ci_low": 0.02, "ci_high": 0.14, "n": 60, "yardstick": "human-pairs",
+                                "verdict": "rmboost is better", "readable": True}],
+               "headline": "Which training data is better, read by embed-linear on human-pairs: rmboost is better.",
+               "calibration": {"enabled": True, "flip_fractions": [0.0, 1.0], "sizes": [1.0], "rows": [
+                   {"rm": "embed-linear", "yardstick": "human-pairs", "sensitivity": 0.1, "sensitivity_ci": [0.05, 0.15],
+                    "mdd": 0.03, "readable": True, "untrained": {"accuracy": 0.5},
+                    "dose_response": [{"flipped": 0.0, "accuracy": 0.55}, {"flipped": 1.0, "accuracy": 0.45}],
+                    "learning_curve": []}]}}
     if controls is not None:
         results["controls"] = controls
     (folder / "results.json").write_text(json.dumps(results))
@@ -241,11 +248,14 @@ HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)></script><!--"
 
 
 def test_markup_in_every_field_stays_text(tmp_path: Path) -> None:
-    folder = make_experiment(tmp_path, controls={"rows": [{"rm": HOSTILE, "difference": 0.1, "ci_low": 0.01,
-                                                           "ci_high": 0.2, "verdict": HOSTILE}]})
+    rows = [{"a": HOSTILE, "b": HOSTILE, "rm": HOSTILE, "difference": 0.1, "ci_low": 0.01, "ci_high": 0.2}]
+    folder = make_experiment(tmp_path, controls={"verdicts": [{"rm": HOSTILE, "yardstick": HOSTILE, "rows": rows,
+                                                               "verdict": HOSTILE}]})
     results = json.loads((folder / "results.json").read_text())
     results["config"]["name"] = HOSTILE
     results["results"][0]["train_set"] = HOSTILE
+    results["headline"] = HOSTILE
+    results["calibration"]["rows"][0]["rm"] = HOSTILE
     (folder / "results.json").write_text(json.dumps(results))
     write_jsonl(folder / "pairs" / "rmboost.jsonl", [pair(0, HOSTILE, "BETTER", [HOSTILE], HOSTILE, HOSTILE, HOSTILE)])
     page = write_report(folder).read_text()

@@ -22,6 +22,12 @@ from rmboost.methods.verdicts import parse_score, parse_verdict, verdict_probabi
         ("Verdict: Both", None),
         ("Verdict: AB", None),
         ("", None),
+        # the letter alone is the one-line answer minus its label (SmolLM2-135M's usual reply)
+        ("A", "A"),
+        ("**B**.", "B"),
+        ("(A)\n", "A"),
+        ("A or B", None),
+        ("B. Because it is longer.", None),
     ],
 )
 def test_parse_verdict(text: str, expected: str | None) -> None:

@@ -38,6 +38,9 @@ def agreement_section(config: ExperimentConfig, out: Path, made: dict[str, Path]
                                  if str(p.extra["question_id"]) in kept])
     rows = []
     for v in given:
+        if not _rows(made[v.name]):  # a method that made no pair has nothing to agree or disagree
+            rows.append({"set": v.name, "method": v.method, "pairs": 0})
+            continue
         labels = human if (human is not None and v.method != "rmboost") else None
         report = agreement_report(made[v.name], labels, corrections if v.method == "rmboost" else None,
                                   config.bootstrap, config.seed)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
-from rmboost.errors import EarlyStop
+from rmboost.errors import EarlyStop, UsageError
 from rmboost.experiment.agreement_table import agreement_markdown, agreement_section
 from rmboost.experiment.calibration import calibration_section
 from rmboost.experiment.calibration_sets import UNTRAINED, flip_name, write_calibration_sets
@@ -117,7 +117,15 @@ class Experiment(Trainer):
             gen = GenerateConfig(input=str(source), output=str(out), method=v.method,
                                  **{"seed": c.seed, "progress": True, **{k: val for k, val in options.items()
                                                          if k not in ("input", "output", "method")}})
-            summary = asyncio.run(run_local(gen))
+            try:
+                summary = asyncio.run(run_local(gen))
+            except UsageError as e:
+                if "--append" not in str(e):
+                    raise
+                # A pair file made by hand or another tool with other settings: `experiment` has no
+                # --append (one folder, one config), so the message names what it does have.
+                raise UsageError(str(e).split(". Write to another --output")[0] + ". Give another --output, "
+                                 "or rerun with --replace to delete this folder's results and start afresh") from e
             if summary.stopped_early:
                 raise EarlyStop(f"{v.name}: {summary.stopped_early}", summary)
             log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, "

@@ -17,7 +17,9 @@ def _cell(y: dict[str, Any] | None) -> str:
         return ""
     lb = (y.get("length_balanced") or {}).get("accuracy")
     lb_text = f"; LB {lb:.3f}" if isinstance(lb, float) and lb == lb else ""
-    return f"{y['accuracy']:.3f} [{y['ci_low']:.3f}, {y['ci_high']:.3f}]{lb_text}"
+    seeds = [a for a in y.get("seed_accuracies") or [] if isinstance(a, float)]
+    spread = f", {len(seeds)} seeds {min(seeds):.3f}-{max(seeds):.3f}" if len(seeds) > 1 else ""
+    return f"{y['accuracy']:.3f} [{y['ci_low']:.3f}, {y['ci_high']:.3f}]{lb_text}{spread}"
 
 
 def _baselines(y: dict[str, Any]) -> str:

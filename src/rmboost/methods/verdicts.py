@@ -2,8 +2,9 @@
 the model was of its verdict from the token log-probabilities.
 
 Parsing is lenient about shape (markdown bold, "Response A", brackets, a trailing full stop) but
-strict about content: only the last explicit `Verdict:` / `Score:` counts (for a score, failing
-that, the last "N/10" or "N out of 10"), and an answer without one gives None, so that an
+strict about content: only the last explicit `Verdict:` / `Score:` counts (for a verdict, failing
+that, an answer that is the letter alone; for a score, the last "N/10" or "N out of 10"), and an
+answer without one gives None, so that an
 unreadable judgement becomes a failure instead of a guess.
 Deciding what a verdict means for a pair is the method's job.
 """
@@ -26,10 +27,19 @@ SCORE = re.compile(
 FRACTION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:/|out of)\s*(\d+)", re.IGNORECASE)
 
 
+# An answer that is the letter alone ("A", "**B**.", "(A)"): the one-line reply the judge prompt
+# asks for, minus its label. Small models often drop the label; the letter alone is not ambiguous.
+BARE = re.compile(rf"{_DECORATION}([AB]){_DECORATION}\.?\s*")
+
+
 def parse_verdict(text: str) -> str | None:
-    """"A" or "B" from the last `Verdict: X` in `text`, else None."""
+    """"A" or "B" from the last `Verdict: X` in `text`, or from an answer that is the letter alone;
+    else None."""
     found = VERDICT.findall(text)
-    return found[-1].upper() if found else None
+    if found:
+        return found[-1].upper()
+    bare = BARE.fullmatch(text)
+    return bare.group(1).upper() if bare else None
 
 
 def parse_score(text: str, low: int = 1, high: int = 10) -> float | None:
@@ -56,6 +66,8 @@ def verdict_probability(top_logprobs: list[dict[str, float]] | None, text: str, 
     if not top_logprobs or verdict not in ("A", "B"):
         return None
     letter_at = [m.start(1) for m in VERDICT.finditer(text)]
+    if not letter_at and (bare := BARE.fullmatch(text)) is not None:
+        letter_at = [bare.start(1)]
     if not letter_at:
         return None
     offset = 0

@@ -35,7 +35,8 @@ FAMILIES = {"Real": "the human-labelled training pairs", "Syn": "one method's sy
             "Control": "known-good pairs (human corrections) or the same pairs flipped",
             "Real+Syn": "Real and one Syn set together",
             "Calibration": "Real with the labels of a share of its questions flipped (real-flipN), Real cut to a share "
-                           "of its questions (real-qN), or the model before training (untrained)", "Real+Control": "Real and one control set together"}
+                           "of its questions (real-qN), or the model before training (untrained)",
+            "Real+Control": "Real and one control set together"}
 
 
 def _family(train_set: str) -> str:
