@@ -70,8 +70,8 @@ def make_experiment(root: Path, n: int = 6, controls: dict | None = None) -> Pat
                                 "verdict": "rmboost is better", "readable": True}],
                "headline": "Which training data is better, read by embed-linear on human-pairs: rmboost is better.",
                "calibration": {"enabled": True, "flip_fractions": [0.0, 1.0], "sizes": [1.0], "rows": [
-                   {"rm": "embed-linear", "yardstick": "human-pairs", "sensitivity": 0.1, "sensitivity_ci": [0.05, 0.15],
-                    "mdd": 0.03, "readable": True, "untrained": {"accuracy": 0.5},
+                   {"rm": "embed-linear", "yardstick": "human-pairs", "sensitivity": 0.1,
+                    "sensitivity_ci": [0.05, 0.15], "mdd": 0.03, "readable": True, "untrained": {"accuracy": 0.5},
                     "dose_response": [{"flipped": 0.0, "accuracy": 0.55}, {"flipped": 1.0, "accuracy": 0.45}],
                     "learning_curve": []}]}}
     if controls is not None:
