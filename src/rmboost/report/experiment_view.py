@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
-from rmboost.report.calibration_view import calibration_section, headline
+from rmboost.report.calibration_view import agreement_section, calibration_section, headline
 from rmboost.report.charts import Bar, Chart, padded_domain, render
 from rmboost.report.markup import Markup, esc, interval, table, tag, text
 
@@ -190,6 +190,7 @@ def experiment_section(results: dict[str, Any]) -> Markup:
     if diffs:
         primary = [d for d in diffs if d.get("yardstick", "human-pairs") == diffs[0].get("yardstick", "human-pairs")]
         parts += [text("h2", "Paired differences"), differences_table(diffs), render(differences_chart(primary))]
+    parts.append(agreement_section(results))
     if results.get("controls"):
         parts.append(controls_section(results["controls"]))
     if results.get("generation"):
