@@ -85,6 +85,7 @@ def test_a_run_that_dies_in_training_keeps_the_rows_it_finished(
         return real(self, name, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Experiment, "train_and_score", dies_on_third)
+    monkeypatch.setattr("rmboost.experiment.run.PARTIAL_EVERY", 0.0)  # a partial write after every model
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
         run_experiment(smoke_config(tmp_path), out)

@@ -50,6 +50,7 @@ from rmboost.generation.run import run_local
 __all__ = ["Experiment", "ExperimentConfig", "load_config", "run_experiment"]
 
 Job = tuple[str, list[Path], str, int]
+PARTIAL_EVERY = 30.0  # seconds between two partial writes of the results files
 
 
 class Experiment(Trainer):
@@ -192,14 +193,18 @@ class Experiment(Trainer):
         jobs = self.jobs(syn, prepared.real, calibration)
         # The diagnostics need only the pairs: written before any training.
         stats = self.write_stats(syn, prepared.real) if c.stats else []
+        last_write = float("-inf")
         for n, job in enumerate(jobs, 1):
             name, files, kind, seed = job
             if name == UNTRAINED:
                 self.results.append(self.score_untrained(kind, seed))
             else:
                 self.results.append(self.train_and_score(name, files, kind, seed))
-            if n < len(jobs):  # a long run shows (and keeps) every finished row as it goes
+            # A long run shows (and keeps) its finished rows as it goes, at most every PARTIAL_EVERY
+            # seconds: the tables' bootstraps cost more than a linear model's training.
+            if n < len(jobs) and time.monotonic() - last_write >= PARTIAL_EVERY:
                 self.write_tables(start, stats=stats, note=f"partial: {n} of {len(jobs)} reward models done")
+                last_write = time.monotonic()
         summary = self.write_tables(start, stats)
         self.finish(summary)
         return summary

@@ -68,6 +68,15 @@ class MiniLMEmbedder:
         self.encoder = PairEncoder(self.tokenizer, max_length, evidence=evidence)
         # Vectors by text, on disk: every model of an experiment (and every later run) reuses them.
         self.store = EmbeddingStore(f"all-MiniLM-L6-v2-mean-{max_length}")
+        self.evidence: dict[tuple[str, str], str] = {}
+
+    def evidence_text(self, prompt: Prompt, response: str) -> str:
+        """The prompt's evidence for `response` (`PairEncoder.evidence_text`), remembered: every model
+        of an experiment asks for the same ones."""
+        key = (prompt if isinstance(prompt, str) else repr(prompt), response)
+        if key not in self.evidence:
+            self.evidence[key] = self.encoder.evidence_text(prompt, response)
+        return self.evidence[key]
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> Any:
         import torch
@@ -111,8 +120,7 @@ class EmbedLinearRM(RewardModel):
     def features(self, prompts: Sequence[Prompt], responses: Sequence[str]) -> Any:
         import torch
 
-        encoder = self.embedder.encoder
-        p = self.embedder.embed([encoder.evidence_text(x, r) for x, r in zip(prompts, responses, strict=True)])
+        p = self.embedder.embed([self.embedder.evidence_text(x, r) for x, r in zip(prompts, responses, strict=True)])
         r = self.embedder.embed(list(responses))
         return torch.cat([r, p * r], dim=-1)
 
