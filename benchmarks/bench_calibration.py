@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -60,7 +61,11 @@ def main() -> None:
     ap.add_argument("--kinds", default="features, features-sim, embed-linear")
     ap.add_argument("--order", choices=["plain-first", "calibrated-first"], default="plain-first")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--smoke", action="store_true", help="a tiny run that judges no target (CI)")
     args = ap.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.system()} {platform.release()}; load {os.getloadavg()[0]:.2f}",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         order = [False, True] if args.order == "plain-first" else [True, False]
@@ -71,10 +76,11 @@ def main() -> None:
             print(f"{cfg.stem:<11} {walls[cfg.stem]:8.1f} s   load {os.getloadavg()[0]:.2f}", flush=True)
         sets = json.loads((folder / "calibrated" / "results.json").read_text())["calibration"]["rows"]
     ratio = walls["calibrated"] / walls["plain"]
-    print(f"calibrated / plain = {ratio:.2f} ({len(sets)} calibrated (kind, yardstick) rows); target <= 1.25: "
-          + ("met" if ratio <= 1.25 else "MISSED"))
+    print(f"calibrated / plain = {ratio:.2f} ({len(sets)} calibrated (kind, yardstick) rows)")
     if args.json:
         Path(args.json).write_text(json.dumps({"walls": walls, "ratio": ratio}, indent=2))
+    print("targets: not judged (smoke run; `make bench` judges them)" if args.smoke else
+          "target calibrated / plain <= 1.25: " + ("met" if ratio <= 1.25 else "MISSED"))
 
 
 if __name__ == "__main__":

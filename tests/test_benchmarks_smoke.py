@@ -92,3 +92,10 @@ def test_scale_benchmark_runs() -> None:
     assert re.search(r"^\| 200 \| \d+ \| \d+ \| [\d.]+ \| \d+ \| \d+ \|$", out, re.MULTILINE), out
     assert re.search(r"^time per prompt, large/small: [\d.]+", out, re.MULTILINE), out
     assert re.search(r"^peak RSS: \d+ MB", out, re.MULTILINE), out
+
+
+def test_calibration_benchmark_runs() -> None:
+    out = run("bench_calibration.py", "--questions", "6", "--test-pairs", "20", "--kinds", "features")
+    walls = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(plain|calibrated)\s+([\d.]+) s", out, re.M)}
+    assert set(walls) == {"plain", "calibrated"} and all(w > 0 for w in walls.values())
+    assert re.search(r"calibrated / plain = \d+\.\d\d \(2 calibrated \(kind, yardstick\) rows\)", out)
