@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.errors import InputError, UsageError, UserError
+from rmboost.rm.base import saved_meta
+from rmboost.rm.train import check_kind
 
 _TYPE_NAMES = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict", type(None): "None"}
 
@@ -30,8 +32,7 @@ def check_kinds(kinds: list[str], overrides: dict[str, dict[str, Any]], p: Path)
         if kind in seen:
             raise UsageError(f"{p}: field 'reward_models': {kind!r} is listed twice")
         seen.add(kind)
-        if base == "hf" and not (Path(path) / "config.json").is_file():
-            raise InputError(str(p), 0, "reward_models", f"hf:{path}: no such model folder (no config.json)")
+        _in_field(check_kind, kind, "reward_models", p)  # an hf:PATH folder must be a checkpoint
     for kind, options in overrides.items():
         if kind not in kinds:
             raise UsageError(f"{p}: field 'rm_overrides.{kind}': {kind!r} is not in reward_models, so it would "
@@ -64,11 +65,16 @@ def check_yardsticks(names: list[str] | None, offered: tuple[str, ...], data_for
 
 
 def check_scorer(value: str, field: str, p: Path) -> None:
-    if value in ("real-rm", "llm"):
-        return
-    if not (Path(value) / "rmboost_rm.json").is_file():
-        what = "no such folder" if not Path(value).exists() else "not a saved reward model (no rmboost_rm.json)"
-        raise InputError(str(p), 0, field, f"{value}: {what}; give real-rm, llm or a folder saved by rmboost train")
+    if value not in ("real-rm", "llm"):
+        _in_field(lambda v: saved_meta(Path(v)), value, field, p)
+
+
+def _in_field(check: Any, value: str, field: str, p: Path) -> None:
+    """`check(value)`, its one-line refusal prefixed with the config file and field."""
+    try:
+        check(value)
+    except UserError as e:
+        raise InputError(str(p), 0, field, str(e)) from e
 
 
 def _type_names(annotation: Any) -> set[str]:

@@ -46,6 +46,7 @@ from rmboost.experiment.tables import (
 from rmboost.experiment.training import Trainer
 from rmboost.generation.config import GenerateConfig
 from rmboost.generation.run import run_local
+from rmboost.generation.settings import SettingsRefusal
 
 __all__ = ["Experiment", "ExperimentConfig", "load_config", "run_experiment"]
 
@@ -120,13 +121,11 @@ class Experiment(Trainer):
                                                          if k not in ("input", "output", "method")}})
             try:
                 summary = asyncio.run(run_local(gen))
-            except UsageError as e:
-                if "--append" not in str(e):
-                    raise
+            except SettingsRefusal as e:
                 # A pair file made by hand or another tool with other settings: `experiment` has no
                 # --append (one folder, one config), so the message names what it does have.
-                raise UsageError(str(e).split(". Write to another --output")[0] + ". Give another --output, "
-                                 "or rerun with --replace to delete this folder's results and start afresh") from e
+                raise UsageError(f"{e.what}. Give another --output, or rerun with --replace to delete this "
+                                 "folder's results and start afresh") from e
             if summary.stopped_early:
                 raise EarlyStop(f"{v.name}: {summary.stopped_early}", summary)
             log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, "

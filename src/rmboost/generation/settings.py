@@ -130,12 +130,20 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             for k in sorted(a.keys() | b.keys()) if a.get(k, "(unset)") != b.get(k, "(unset)")]
 
 
+class SettingsRefusal(UsageError):
+    """An output made with other settings, refused; what differs is kept apart from the advice, so a
+    command without `--append` (the experiment) can give its own."""
+
+    def __init__(self, output: Path, settings_file: Path, diffs: list[str]) -> None:
+        self.what = f"{output} was made with other settings (see {settings_file}): {'; '.join(diffs)}"
+        super().__init__(
+            f"{self.what}. Write to another --output to keep them apart, or rerun with --append to add rows made "
+            "with the new settings on purpose (the settings file then records both, and each row's `settings` "
+            "column names its own)")
+
+
 def refusal(output: Path, settings_file: Path, diffs: list[str]) -> UsageError:
-    return UsageError(
-        f"{output} was made with other settings (see {settings_file}): {'; '.join(diffs)}. "
-        "Write to another --output to keep them apart, or rerun with --append to add rows made with the "
-        "new settings on purpose (the settings file then records both, and each row's `settings` column "
-        "names its own)")
+    return SettingsRefusal(output, settings_file, diffs)
 
 
 def legacy_differences(journal: Path, settings: dict[str, Any]) -> tuple[int, list[str]]:
