@@ -24,21 +24,14 @@ COLUMNS = (("labels", "labels agree with humans"), ("first", "rule: first listed
 
 def agreement_section(config: ExperimentConfig, out: Path, made: dict[str, Path]) -> dict[str, Any]:
     from rmboost.data.agreement import agreement_report
-    from rmboost.data.qa_corrections import load_corrections
 
     human = pool_prompts(out) if pool_prompts(out).is_file() else None
-    corrections = training_corrections(out)
+    corrections = training_corrections(out)  # written by `dataset.prepare` for every given variant
     given = [v for v in config.methods if v.name in made and
              ("given_responses" in v.options or "given_response" in v.options)]
-    if given and not corrections.is_file():
-        kept = {str(r["id"]) for r in _rows(out / "data" / "train_prompts.jsonl")}
-        from rmboost.io.rows import write_rows
-
-        write_rows(corrections, [p.to_dict() for p in load_corrections(config.data.path, "train")
-                                 if str(p.extra["question_id"]) in kept])
     rows = []
     for v in given:
-        if not _rows(made[v.name]):  # a method that made no pair has nothing to agree or disagree
+        if made[v.name].stat().st_size == 0:  # a method that made no pair has nothing to agree or disagree
             rows.append({"set": v.name, "method": v.method, "pairs": 0})
             continue
         labels = human if (human is not None and v.method != "rmboost") else None
@@ -46,12 +39,6 @@ def agreement_section(config: ExperimentConfig, out: Path, made: dict[str, Path]
                                   config.bootstrap, config.seed)
         rows.append({"set": v.name, "method": v.method, **report.row()})
     return {"rows": rows, "human_file": str(human) if human else None, "corrections_file": str(corrections)}
-
-
-def _rows(path: Path) -> list[dict[str, Any]]:
-    from rmboost.io.rows import read_rows
-
-    return [row for _, row in read_rows(path)] if path.is_file() else []
 
 
 def agreement_markdown(section: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from rmboost.errors import UserError
 from rmboost.experiment import dataset_sources
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.log import log
-from rmboost.experiment.yardsticks import HUMAN_CORRECTIONS, TEST_PAIRS
+from rmboost.experiment.yardsticks import CONFIDENT_HUMAN_PAIRS, HUMAN_CORRECTIONS, TEST_PAIRS, confident
 from rmboost.io.rows import SkipCounter, write_rows
 from rmboost.records import Pair
 
@@ -59,10 +59,10 @@ class _Sides:
 def _qa_feedback(c: ExperimentConfig, counter: SkipCounter) -> _Sides:
     d = c.data
     if d.test_path:
-        train_q, test_q, rule = load_questions(d.path, "all", counter), load_questions(d.test_path, "all", counter), \
+        train_q, test_q, rule = load_questions(d.file, "all", counter), load_questions(d.test_path, "all", counter), \
             "test pairs from data.test_path"
     else:
-        train_q, test_q = load_questions(d.path, "train", counter), load_questions(d.path, "test", counter)
+        train_q, test_q = load_questions(d.file, "train", counter), load_questions(d.file, "test", counter)
         rule = "split by a hash of the question"
     _check_sides(c, len(train_q), len(test_q), "questions")
     available = len(train_q)
@@ -72,7 +72,7 @@ def _qa_feedback(c: ExperimentConfig, counter: SkipCounter) -> _Sides:
 
 def _pair_file(c: ExperimentConfig, counter: SkipCounter) -> _Sides:
     d = c.data
-    rows = load_pairs(d.path, d.format, counter)
+    rows = load_pairs(d.file, d.format, counter)
     if d.test_path:
         train, test, rule = rows, load_pairs(d.test_path, d.format, counter), "test pairs from data.test_path"
     else:
@@ -88,10 +88,10 @@ def _check_sides(c: ExperimentConfig, train: int, test: int, what: str) -> None:
     d = c.data
     if test == 0:
         where = f"{d.test_path}: field 'data.test_path'" if d.test_path else \
-            f"{d.path}: the split by a hash of the prompt puts all {train} {what} on the training side"
+            f"{d.file}: the split by a hash of the prompt puts all {train} {what} on the training side"
         raise UserError(f"{where}: no test {what}; give data.test_path or more data")
     if train == 0:
-        raise UserError(f"{d.path}: field 'data.path': no training {what} (the split puts all {test} on the test side)")
+        raise UserError(f"{d.file}: field 'data.path': no training {what} (the split puts all {test} on the test side)")
 
 
 def prepare(c: ExperimentConfig, out: Path) -> Prepared:
@@ -101,7 +101,7 @@ def prepare(c: ExperimentConfig, out: Path) -> Prepared:
     else:
         sides = _qa_feedback(c, counter) if c.data.format == "qa-feedback" else _pair_file(c, counter)
     if not sides.real:
-        raise UserError(f"{c.data.path}: the training prompts have no Real pair (every comparison is a tie?)")
+        raise UserError(f"{c.data.file}: the training prompts have no Real pair (every comparison is a tie?)")
     test = sides.test
     available_test = len(test)
     if c.test_pairs is not None and len(test) > c.test_pairs:
@@ -109,7 +109,7 @@ def prepare(c: ExperimentConfig, out: Path) -> Prepared:
     corrections = None
     if sides.questions is not None and c.controls:
         kept = {q.id for q in sides.questions}
-        corrections = [p for p in load_corrections(c.data.path, "all" if c.data.test_path else "train")
+        corrections = [p for p in load_corrections(c.data.file, "all" if c.data.test_path else "train")
                        if p.extra["question_id"] in kept]
     prompts = write_pairs(out / "data" / "train_prompts.jsonl", sides.records)
     for n in sorted({int(v.options["given_response"]) for v in c.methods if "given_response" in v.options}):
@@ -121,14 +121,17 @@ def prepare(c: ExperimentConfig, out: Path) -> Prepared:
         # the pool the given-response variants draw on, and the human file of `rmboost agree`.
         assert sides.questions is not None  # the config allows given_responses on qa-feedback only
         write_pairs(pool_prompts(out), prompt_records(sides.questions, with_responses=True))
+    if any("given_responses" in v.options or "given_response" in v.options for v in c.methods):
+        # What a rewrite of a given prediction is checked against (`agreement_table.py`).
+        assert sides.questions is not None  # both options are allowed on qa-feedback only
         kept = {q.id for q in sides.questions}
-        write_pairs(training_corrections(out), [p for p in load_corrections(c.data.path, "all" if c.data.test_path
+        write_pairs(training_corrections(out), [p for p in load_corrections(c.data.file, "all" if c.data.test_path
                                                                                else "train")
                                                  if p.extra["question_id"] in kept])
     real = write_pairs(out / "data" / "real_train.jsonl", sides.real)
     write_pairs(out / "data" / "test_pairs.jsonl", test)
     yardsticks = _yardsticks(c, test, out)
-    info = {"format": c.data.format, "path": c.data.path, "test_path": c.data.test_path, "split": sides.split,
+    info = {"format": c.data.format, "path": c.data.file, "test_path": c.data.test_path, "split": sides.split,
             "task": c.task, "train_prompts": len(sides.records), "train_prompts_available": sides.available_prompts,
             "real_pairs": len(sides.real), "test_pairs": len(test), "test_pairs_available": available_test,
             "left_out": dict(counter.left_out), "skipped_malformed": counter.skipped,
@@ -141,16 +144,27 @@ def prepare(c: ExperimentConfig, out: Path) -> Prepared:
 
 
 def _yardsticks(c: ExperimentConfig, test: list[Pair], out: Path) -> dict[str, list[Pair]]:
-    """The config's yardsticks: the test pairs, and for QA-Feedback the test questions' corrections."""
+    """The config's yardsticks: the test pairs, those with a confident label (TL;DR), and for
+    QA-Feedback the test questions' corrections."""
     made: dict[str, list[Pair]] = {}
     for name in c.yardstick_names:
         if name in TEST_PAIRS:
             made[name] = test
+        elif name == CONFIDENT_HUMAN_PAIRS:
+            made[name] = confident(test, c.data.format)
+            if not made[name]:  # a file without confidences: refused if asked for, else left out
+                if c.yardsticks:
+                    raise UserError(f"{c.data.file}: field 'yardsticks': no test pair has a confident human label "
+                                    "(extra.confidence); leave confident-human-pairs out")
+                del made[name]
+                log(f"data: no test pair has a confident human label; {name} left out")
+                continue
+            write_pairs(out / "data" / f"test_{name}.jsonl", made[name])
         elif name == HUMAN_CORRECTIONS:
             if c.data.test_path:
                 rows = load_corrections(c.data.test_path, "all")
             else:
-                rows = load_corrections(c.data.path, "test")
+                rows = load_corrections(c.data.file, "test")
             if c.test_pairs is not None and len(rows) > c.test_pairs:  # the same cut as the test pairs
                 rows = sorted(random.Random(c.seed).sample(rows, c.test_pairs), key=lambda p: p.id)
             made[name] = rows

@@ -94,11 +94,6 @@ class FeatureLinearRM(RewardModel):
             return []
         return [float(v) for v in (self.features(prompts, responses) / self.scale) @ self.weights]
 
-    def pair_differences(self, pairs: Sequence[Pair]) -> np.ndarray:
-        prompts = [p.prompt for p in pairs] * 2
-        rows = self.features(prompts, [p.chosen for p in pairs] + [p.rejected for p in pairs])
-        return rows[: len(pairs)] - rows[len(pairs) :]
-
     @classmethod
     def train(
         cls,
@@ -113,11 +108,11 @@ class FeatureLinearRM(RewardModel):
         cfg = model.cfg
         start = time.perf_counter()
         everything = list(pairs) + list(validation)
-        diff = model.pair_differences(everything)
+        # Both sides of every pair in one pass: the scale is over all of them, the fit over their differences.
         sides = model.features([p.prompt for p in everything] * 2,
                                [p.chosen for p in everything] + [p.rejected for p in everything])
         model.scale = np.where(sides.std(axis=0) > 1e-9, sides.std(axis=0), 1.0)
-        diff = diff / model.scale
+        diff = (sides[: len(everything)] - sides[len(everything) :]) / model.scale
         train, held = diff[: len(pairs)], diff[len(pairs) :]
         grid = [float(x) for x in cfg.l2_grid] or [1.0]
         best_l2 = grid[len(grid) // 2]
