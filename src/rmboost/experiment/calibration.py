@@ -80,7 +80,10 @@ def calibration_section(t: Trainer, cal: CalibrationConfig) -> dict[str, Any]:
                 "note": "off: no verdicts (calibration: true in the config measures what each reward model can see)"}
     rows = [row for kind in t.config.reward_models for y in t.yardsticks
             if (row := instrument(t, cal, kind, y)) is not None]
-    return {"enabled": True, "flip_fractions": cal.flip_fractions, "sizes": cal.sizes, "rows": rows}
+    from rmboost.experiment.calibration_at_size import at_size_section
+
+    return {"enabled": True, "flip_fractions": cal.flip_fractions, "sizes": cal.sizes, "rows": rows,
+            "at_size": at_size_section(t, cal)}
 
 
 def readability(section: dict[str, Any], kind: str, yardstick: str) -> dict[str, Any] | None:

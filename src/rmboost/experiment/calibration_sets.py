@@ -30,21 +30,26 @@ class CalibrationConfig:
     flip_fractions: list[float] = field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0])
     sizes: list[float] = field(default_factory=lambda: [0.25, 0.5, 1.0])
     untrained: bool = True
+    # Calibration at the Syn sets' size (`calibration_at_size.py`): draws of `at_size` Real pairs.
+    at_size: int | None = None
+    at_size_flips: list[float] = field(default_factory=lambda: [0.0, 0.1, 0.25, 0.5])
+    draws: int = 3
 
 
 def parse_calibration(raw: Any, where: str) -> CalibrationConfig:
-    """`true`/`false`, or a mapping of `flip_fractions`, `sizes`, `untrained`."""
+    """`true`/`false`, or a mapping of `flip_fractions`, `sizes`, `untrained`, `at_size` (pairs),
+    `at_size_flips`, `draws`."""
     if isinstance(raw, bool):
         return CalibrationConfig(enabled=raw)
     if not isinstance(raw, dict):
         raise UserError(f"{where}: field 'calibration' must be true, false or a mapping with flip_fractions, "
-                        f"sizes, untrained; got {raw!r}")
-    known = {"flip_fractions", "sizes", "untrained"}
+                        f"sizes, untrained, at_size, at_size_flips, draws; got {raw!r}")
+    known = {"flip_fractions", "sizes", "untrained", "at_size", "at_size_flips", "draws"}
     if set(raw) - known:
         raise UserError(f"{where}: field 'calibration' has unknown key(s) {sorted(set(raw) - known)}; "
                         f"known: {sorted(known)}")
     cfg = CalibrationConfig(enabled=True)
-    for name in ("flip_fractions", "sizes"):
+    for name in ("flip_fractions", "sizes", "at_size_flips"):
         if name in raw:
             value = raw[name]
             if not (isinstance(value, list) and value and all(_fraction(v) for v in value)):
@@ -58,6 +63,12 @@ def parse_calibration(raw: Any, where: str) -> CalibrationConfig:
         if not isinstance(raw["untrained"], bool):
             raise UserError(f"{where}: field 'calibration.untrained' must be true or false")
         cfg.untrained = raw["untrained"]
+    for name, low in (("at_size", 10), ("draws", 2)):
+        if name in raw:
+            value = raw[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise UserError(f"{where}: field 'calibration.{name}' must be a whole number >= {low}, got {value!r}")
+            setattr(cfg, name, value)
     return cfg
 
 
@@ -86,7 +97,10 @@ def flipped(pair: Pair) -> Pair:
 
 
 def calibration_sets(real: list[Pair], cfg: CalibrationConfig, seed: int) -> dict[str, list[Pair]]:
-    """name -> pairs of every calibration set but Real itself, flips first, then the cuts."""
+    """name -> pairs of every calibration set but Real itself: flips first, then the cuts, then the
+    draws at the Syn sets' size (`calibration_at_size.py`)."""
+    from rmboost.experiment.calibration_at_size import at_size_sets
+
     order = question_order(real, seed)
     sets: dict[str, list[Pair]] = {}
     for f in cfg.flip_fractions:
@@ -97,6 +111,7 @@ def calibration_sets(real: list[Pair], cfg: CalibrationConfig, seed: int) -> dic
         if s < 1:
             kept = set(order[: max(1, round(s * len(order)))])
             sets[size_name(s)] = [p for p in real if question_key(p) in kept]
+    sets.update(at_size_sets(real, cfg, seed))
     return sets
 
 

@@ -78,7 +78,10 @@ def calibration_markdown(section: dict[str, Any]) -> str:
                      + " | ".join(_acc(curve.get(s)) for s in sizes)
                      + f" | {r['sensitivity']:+.3f} [{lo:+.3f}, {hi:+.3f}] | {r['mdd']:.3f} ({r['basis']}) | "
                      + ("**yes**" if r["readable"] else "no") + " |")
-    return "\n".join(lines) + "\n"
+    from rmboost.experiment.calibration_at_size import at_size_markdown
+
+    at_size = at_size_markdown(section.get("at_size"))
+    return "\n".join(lines) + "\n" + ("\n" + at_size if at_size else "")
 
 
 def plot_calibration(section: dict[str, Any], path: Path) -> bool:

@@ -58,10 +58,11 @@ def combined(t: Trainer) -> list[dict[str, Any]]:
 
 
 def comparisons(t: Trainer) -> list[tuple[str, str]]:
-    """(A, B) pairs to compare: the first method against every other Syn set, every Real+Syn set
-    against Real, and the known-good control against its flipped copy (alone and with Real)."""
+    """(A, B) pairs to compare: the first method against every other Syn set, every Syn and Real+Syn
+    set against Real, and the known-good control against its flipped copy (alone and with Real)."""
     names = [v.name for v in t.config.methods]
-    wanted = [(names[0], other) for other in names[1:]] + [(f"real+{n}", "real") for n in names]
+    wanted = [(names[0], other) for other in names[1:]] + [(f"real+{n}", "real") for n in names] \
+        + [(n, "real") for n in names]
     good, flipped = CONTROL_SETS
     return wanted + [(good, flipped), (f"real+{good}", f"real+{flipped}"), (f"real+{good}", "real")]
 
@@ -74,19 +75,28 @@ def differences(t: Trainer, calibration: dict[str, Any]) -> list[dict[str, Any]]
 
     c = t.config
     rows = []
+    syn = {v.name for v in c.methods}
     for kind in c.reward_models:
         for y, pairs in t.yardsticks.items():
             instrument = readability(calibration, kind, y)
             for a, b in comparisons(t):
+                # Two Syn sets of one size differ at least by what two draws of Real that size differ by.
+                floor = _draw_term(calibration, kind, y) if {a, b} <= syn else None
                 wins_a, wins_b = t.mean_wins(a, kind, y), t.mean_wins(b, kind, y)
                 if wins_a is not None and wins_b is not None:
                     d = paired_difference(wins_a, wins_b, pairs, c.bootstrap, c.seed)
                     row = {"a": a, "b": b, "rm": kind, "yardstick": y, "difference": d.accuracy,
                            "ci_low": d.ci_low, "ci_high": d.ci_high, "n": d.n}
-                    row["verdict"] = difference_verdict(row, instrument)
+                    row["verdict"] = difference_verdict(row, instrument if instrument is None or floor is None
+                                                        else {**instrument, "mdd": max(instrument["mdd"], floor)})
                     row["readable"] = bool(instrument and instrument["readable"])
                     rows.append(row)
     return rows
+
+
+def _draw_term(calibration: dict[str, Any], kind: str, yardstick: str) -> float | None:
+    rows = (calibration.get("at_size") or {}).get("rows", [])
+    return next((r["draw_term"] for r in rows if (r["rm"], r["yardstick"]) == (kind, yardstick)), None)
 
 
 def controls_verdict(rows: list[dict[str, Any]], instrument: dict[str, Any] | None) -> str:

@@ -35,14 +35,15 @@ FAMILIES = {"Real": "the human-labelled training pairs", "Syn": "one method's sy
             "Control": "known-good pairs (human corrections) or the same pairs flipped",
             "Real+Syn": "Real and one Syn set together",
             "Calibration": "Real with the labels of a share of its questions flipped (real-flipN), Real cut to a share "
-                           "of its questions (real-qN), or the model before training (untrained)",
+                           "of its questions (real-qN), draws of Real at the Syn sets' size (real-nN-dK[-flipN]), "
+                           "or the model before training (untrained)",
             "Real+Control": "Real and one control set together"}
 
 
 def _family(train_set: str) -> str:
     if train_set == "real":
         return "Real"
-    if train_set == "untrained" or train_set.startswith(("real-flip", "real-q")):
+    if train_set == "untrained" or train_set.startswith(("real-flip", "real-q", "real-n")):
         return "Calibration"
     kind = "Control" if train_set.removeprefix("real+") in CONTROL_SETS else "Syn"
     return f"Real+{kind}" if train_set.startswith("real+") else kind
