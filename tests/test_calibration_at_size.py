@@ -40,12 +40,11 @@ def test_draws_are_exactly_n_pairs_of_whole_questions_with_nested_flips() -> Non
         # 14 = 4 whole questions of 3 and 2 pairs of a fifth
         assert sorted(per_q.values()) == [2, 3, 3, 3, 3]
 
-        def flipped(name: str) -> set[str]:
-            rows = at[name]
-            assert [p.id for p in rows] == [p.id for p in clean]  # the same pairs, only labels differ
-            return {p.id[0] for p in rows if p.chosen.startswith("bad")}
-
-        f20, f60 = flipped(f"real-n14-d{d}-flip20"), flipped(f"real-n14-d{d}-flip60")
+        flips = {}
+        for name in (f"real-n14-d{d}-flip20", f"real-n14-d{d}-flip60"):
+            assert [p.id for p in at[name]] == [p.id for p in clean]  # the same pairs, only labels differ
+            flips[name] = {p.id[0] for p in at[name] if p.chosen.startswith("bad")}
+        f20, f60 = flips[f"real-n14-d{d}-flip20"], flips[f"real-n14-d{d}-flip60"]
         assert len(f20) == 1 and len(f60) == 3 and f20 < f60  # round(0.2 x 5), round(0.6 x 5), nested
     assert {p.id for p in at["real-n14-d0"]} != {p.id for p in at["real-n14-d1"]}  # two different draws
 

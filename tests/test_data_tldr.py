@@ -12,17 +12,8 @@ import pytest
 
 from conftest import read_jsonl
 from rmboost.cli import main
-from rmboost.data.tldr import (
-    CNNDM,
-    INSTRUCTION,
-    MERGED,
-    SAME_TEXT,
-    STRIPPED,
-    TIED,
-    load_comparisons,
-    prompt_records,
-    vote,
-)
+from rmboost.data.tldr import INSTRUCTION, MERGED, SAME_TEXT, TIED, load_comparisons, prompt_records, vote
+from rmboost.data.tldr_rows import AGAINST, CNNDM, NO_CONFIDENCE, OTHER_SPLIT, STRIPPED
 from rmboost.errors import InputError
 from rmboost.io.rows import SkipCounter
 from rmboost.prompts.tasks import load_task
@@ -51,7 +42,9 @@ def test_every_line_is_a_pair_or_counted_by_its_rule() -> None:
     assert counter.left_out == {CNNDM: 2, SAME_TEXT: 1, MERGED: 3, TIED: 4}
     assert len(pairs) + sum(counter.left_out.values()) + counter.skipped == 17
     # Lines 1 and 2 have two texts with a leading space each, line 9 one, line 11 one (and a newline).
-    assert counter.notes == {STRIPPED: 6}
+    # extra.confidence: absent on lines 4, 7 and 11; 6 (summary 1 preferred) with choice 0 on lines 2,
+    # 3, 5, 9, 10, 12, 13 and 17; the CNN/DM lines 8 and 15 are not read that far.
+    assert counter.notes == {STRIPPED: 6, NO_CONFIDENCE: 3, AGAINST: 8}
 
 
 def test_majority_vote_picks_the_summary_most_workers_chose() -> None:
@@ -73,9 +66,10 @@ def test_splits_come_from_the_files_own_field() -> None:
     for split in ("train", "valid1", "valid2"):
         pairs, counter = pairs_of(split)
         sizes[split] = (len(pairs), dict(counter.left_out))
-    assert sizes["train"] == (4, {CNNDM: 1, SAME_TEXT: 1, TIED: 2, MERGED: 2})  # lines 1-10
-    assert sizes["valid2"] == (3, {CNNDM: 1, MERGED: 1})  # lines 11-15
-    assert sizes["valid1"] == (0, {TIED: 2})  # lines 16-17
+    # Every line is counted in every split's run: the lines of the other splits as such.
+    assert sizes["train"] == (4, {OTHER_SPLIT: 7, CNNDM: 1, SAME_TEXT: 1, TIED: 2, MERGED: 2})  # lines 1-10
+    assert sizes["valid2"] == (3, {OTHER_SPLIT: 12, CNNDM: 1, MERGED: 1})  # lines 11-15
+    assert sizes["valid1"] == (0, {OTHER_SPLIT: 15, TIED: 2})  # lines 16-17
 
 
 def test_pairs_carry_the_post_as_the_summarization_prompt() -> None:
@@ -129,9 +123,11 @@ def test_cli_writes_pairs_and_prompts_and_reports_the_counts(tmp_path: Path, cap
                  "all", "--on-error", "skip", "--output", str(prompts)]) == 0
     err = capsys.readouterr().err
     records = read_jsonl(prompts)
-    # three posts of the quirks file and line 1 of the malformed file; its 8 bad lines skipped
+    # three posts of the quirks file and line 1 of the malformed file. Of its 9 other lines, the valid2
+    # lines 8-10 are another split (9 and 10 malformed, not read that far), counted with the quirks
+    # file's 7 lines of other splits; the 6 others are skipped (line 6's split "test" is none of three).
     assert [r["id"] for r in records][-1] == "tldr-t3_bad01" and len(records) == 4
-    assert "skipped 8 malformed" in err
+    assert f"left out 10: {OTHER_SPLIT}" in err and "skipped 6 malformed" in err
 
 
 def test_cli_malformed_line_is_one_line_exit_3_and_wrong_options_exit_2(tmp_path: Path, capsys) -> None:

@@ -37,12 +37,12 @@ def test_the_tldr_profile_runs_end_to_end_on_its_fixture(tmp_path: Path, monkeyp
     # tldr_experiment.jsonl, by hand: train posts 0-11 with two comparisons each (24 pairs), a repeat of
     # post 0's first comparison, a same-text comparison and a CNN/DM row; valid2 posts 12-17 with two
     # each (12), a 1:1 repeat of post 13's first (tied: 2 comparisons, no pair), a valid2 comparison of
-    # training post 2 (leaked); one valid1 comparison (not used).
+    # training post 2 (leaked); one valid1 comparison (not chosen: counted).
     assert (info["format"], info["task"]) == ("tldr", "summarization")
     assert (info["train_prompts"], info["real_pairs"], info["test_pairs"]) == (12, 24, 11)
     assert info["left_out"] == {
         "both summaries are the same text": 1, "CNN/DM article, not a Reddit post": 1,
-        "valid2 comparisons of a post that is also a training post": 1,
+        "test comparisons of a post that is also a training post": 1, "comparisons of a split not chosen": 1,
         "repeat comparison of the same two summaries (merged by majority vote)": 1,
         "comparisons of the same two summaries whose votes split evenly": 2}
     prompts = read_jsonl(out / "data" / "train_prompts.jsonl")

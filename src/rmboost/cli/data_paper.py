@@ -1,12 +1,14 @@
 """`rmboost data tldr ...` and `rmboost data ultrafeedback ...`: the RMBoost paper's other two data
 sets (beside QA-Feedback, `cli/data.py`) as rmboost's files.
 
-`data tldr FILE... --split {train,valid1,valid2,all} --as {pairs,prompts} --output OUT` reads OpenAI's
-TL;DR comparison files (`comparisons/batch*.json`) into TRL pairs (one per pair of summaries, by
-majority vote of the workers) or prompt records (the post as context; `--with-responses all` adds
-the compared summaries). `data ultrafeedback FILE --as {pairs,prompts} --output OUT` reads raw or
-binarized UltraFeedback rows. The rules and counts are the loaders' (`data/tldr.py`,
-`data/ultrafeedback.py`); this module parses the options and prints what was kept and left out.
+`data tldr FILE|FOLDER... --split {train,valid1,valid2,all} --as {pairs,prompts} --output OUT`
+reads OpenAI's TL;DR comparison files (`comparisons/*.json`; a folder stands for its `*.json`
+files) into TRL pairs (one per pair of summaries, by majority vote of the workers) or prompt
+records (the post as context; `--with-responses all` adds the compared summaries). A `--split` the
+files do not hold is a usage error (exit 2) naming the splits they do hold.
+`data ultrafeedback FILE --as {pairs,prompts} --output OUT` reads raw or binarized UltraFeedback
+rows. The rules and counts are the loaders' (`data/tldr.py`, `data/ultrafeedback.py`); this module
+parses the options and prints what was kept and left out.
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `tldr` and `ultrafeedback` to the `rmboost data` subcommands."""
     tldr = sub.add_parser("tldr", help="OpenAI's TL;DR comparisons (comparisons/batch*.json) as TRL pairs or "
                           "prompt records")
-    tldr.add_argument("files", nargs="+", metavar="FILE", help="comparison files (JSON lines, one comparison a line)")
+    tldr.add_argument("files", nargs="+", metavar="FILE", help="comparison files (JSON lines, one comparison a line), "
+                      "or a folder of them (its *.json files, e.g. the official comparisons/ folder)")
     tldr.add_argument("--as", dest="as_", choices=["pairs", "prompts"], default="pairs",
                       help="TRL pairs (one per pair of summaries, by majority vote) or prompt records "
                       "{id, prompt, context: the post, task} (default: pairs)")

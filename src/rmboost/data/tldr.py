@@ -1,152 +1,158 @@
-"""OpenAI's TL;DR comparisons (Stiennon et al. 2020, summarize-from-feedback `comparisons/batch*.json`)
+"""OpenAI's TL;DR comparisons (Stiennon et al. 2020, summarize-from-feedback `comparisons/*.json`)
 as prompt records and as human-labelled preference pairs.
 
 One JSON line is one worker's comparison: `info` {`id`, `post`, `title`, `subreddit`}, `summaries`
 (two {`text`, `policy`, `note`}), `choice` (the index of the preferred summary), `worker`, `batch`,
-`split` (`train`, `valid1`, `valid2`; evaluation uses `valid2`) and, in some batches, `extra`
-{`confidence`}. The rules for what the real files hold (docs/DATASETS.md gives the counts on the
-fixtures):
+`split` (`train`, `valid1`, `valid2`; evaluation uses `valid2`) and, in most batches, `extra`
+{`confidence`}. How one line is read, left out or refused is `tldr_rows.py`'s; here:
 
-- CNN/DM rows (`info.article` and `info.site` instead of `post` and `subreddit`) are news articles,
-  not Reddit posts: left out and counted (`CNNDM`).
-- Summary texts with spaces around them (policy samples start with one) are stripped; each such
-  text is counted in the counter's `notes` (`STRIPPED`).
-- A comparison of two summaries that are one text once stripped is no preference: left out (`SAME_TEXT`).
-- The same two summaries of a post compared more than once in a split (several workers, sometimes
-  choosing differently) make one pair, by majority vote (`vote`): the other comparisons of the group
-  are counted under `MERGED`; a group whose votes split evenly makes no pair and all its comparisons
-  are counted under `TIED`.
+- **Files.** A folder stands for its `*.json` files, sorted by name (the official `comparisons/`
+  folder as it is); a name with `*`, `?` or `[` is a glob. The same file given twice (by two names,
+  or in a folder and by name) is refused: each of its votes would count twice.
+- **Same text.** A comparison of two summaries that are one text once stripped is no preference:
+  left out (`SAME_TEXT`).
+- **Votes.** The same two summaries of a post compared more than once in a split (several workers,
+  sometimes choosing differently, in one file or several) make one pair, by majority vote (`vote`):
+  the other comparisons of the group are counted under `MERGED`; a group whose votes split evenly
+  makes no pair and all its comparisons are counted under `TIED`. A pair's `strength` is the mean,
+  over its comparisons with a strength, of the strength of each vote, negative for a vote against
+  the chosen summary (one comparison: |confidence - 5|; a split vote lowers it, even below 0).
+- **Sides** (`split_sides`, the experiment's): training and test comparisons by the file's `split`
+  field, or, with `by_post`, by a hash of the post id (`qa_feedback.split_of`, the rule QA-Feedback
+  is split by), so no post is on both sides. Without it, a test comparison of a training post is
+  left out (`LEAKED`).
 
-So every line read is a pair, a counted left-out comparison or a counted malformed line. A line that
-is not an object, or has no `info.id`, no `post` (or `article`), not two summaries with a `text`, a
-`choice` that is missing or not an index of `summaries`, or a `split` not of the three, is an
-`InputError` naming file, line and field. `note`, `policy`, `worker`, `batch` and `extra` are not
-needed; a null `note` or an absent `extra` is fine. The axis evaluations (`axis_evals/`) are not read.
+So every line read is a pair, a counted left-out comparison or a counted malformed line. The axis
+evaluations (`axis_evals/`) are not read.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rmboost.errors import InputError, UsageError
+from rmboost.data.qa_feedback import split_of
+from rmboost.data.tldr_rows import SPLITS, Comparison, read_line
+from rmboost.errors import InputError, UsageError, UserError
 from rmboost.io.rows import SkipCounter, read_rows, require_rows, write_rows
 from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair
 
 TLDRSplit = Literal["train", "valid1", "valid2", "all"]
-SPLITS = ("train", "valid1", "valid2")
 TASK = "summarization"
 # The request the policy sees (the summarization task puts it after "Summarise the text below.").
 INSTRUCTION = "The text is a Reddit post: write its TL;DR, one or two sentences long."
-CNNDM = "CNN/DM article, not a Reddit post"
 SAME_TEXT = "both summaries are the same text"
 MERGED = "repeat comparison of the same two summaries (merged by majority vote)"
 TIED = "comparisons of the same two summaries whose votes split evenly"
-STRIPPED = "summary texts with spaces around them (stripped)"
+LEAKED = "test comparisons of a post that is also a training post"
+OTHER_SIDE = "comparisons whose post the split by post puts on the side their split is not chosen for"
+# The experiment's sides when the config names none: the paper trains on `train` and tests on `valid2`.
+TRAIN_SPLIT, TEST_SPLIT = "train", "valid2"
+# A pair is a confident human label from this strength on (the upper half of the 1-4 scale;
+# docs/DATASETS.md gives the distribution on the official files it was chosen from).
+CONFIDENT_STRENGTH = 3.0
 
 
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    post_id: str
-    split: str
-    context: str  # "SUBREDDIT: r/...\nTITLE: ...\nPOST: ...", the TL;DR data set's query layout
-    summaries: tuple[str, str]
-    policies: tuple[str, str]
-    choice: int
-
-
-def _text(value: Any, source: str, line: int, field: str, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InputError(source, line, field, "must be a non-empty string" if required else "must be a string")
-    return value
-
-
-def _summaries(row: dict[str, Any], source: str, line: int) -> tuple[list[str], list[str]]:
-    summaries = row.get("summaries")
-    if not isinstance(summaries, list) or len(summaries) != 2:
-        raise InputError(source, line, "summaries", "must be a list of two summaries")
-    texts, policies = [], []
-    for i, s in enumerate(summaries):
-        if not isinstance(s, dict):
-            raise InputError(source, line, f"summaries[{i}]", "must be an object with 'text'")
-        texts.append(_text(s.get("text"), source, line, f"summaries[{i}].text"))
-        policies.append(str(s.get("policy") or ""))
-    return texts, policies
-
-
-def parse_comparison(row: Any, source: str, line: int) -> tuple[Comparison, bool, int]:
-    """One line as (comparison, is it a CNN/DM row, how many of its summary texts had spaces around them)."""
-    if not isinstance(row, dict):
-        raise InputError(source, line, None, "expected a JSON object")
-    info = row.get("info")
-    if not isinstance(info, dict):
-        raise InputError(source, line, "info", "must be an object with id and post")
-    post_id = _text(info.get("id"), source, line, "info.id")
-    cnndm = "post" not in info and "article" in info
-    if cnndm:
-        body = _text(info.get("article"), source, line, "info.article")
-        header = f"SITE: {_text(info.get('site'), source, line, 'info.site', False)}"
-    else:
-        body = _text(info.get("post"), source, line, "info.post")
-        header = f"SUBREDDIT: r/{_text(info.get('subreddit'), source, line, 'info.subreddit', False)}"
-    title = _text(info.get("title"), source, line, "info.title", False)
-    texts, policies = _summaries(row, source, line)
-    choice = row.get("choice")
-    if "choice" not in row:
-        raise InputError(source, line, "choice", "is missing (the index of the preferred summary, 0 or 1)")
-    if isinstance(choice, bool) or choice not in (0, 1):
-        raise InputError(source, line, "choice", f"must be 0 or 1 (an index of summaries), got {choice!r}")
-    split = row.get("split")
-    if split not in SPLITS:
-        raise InputError(source, line, "split", f"must be one of {', '.join(SPLITS)}, got {split!r}")
-    stripped = tuple(t.strip() for t in texts)
-    context = f"{header}\nTITLE: {title.strip()}\nPOST: {body.strip()}"
-    comparison = Comparison(post_id, str(split), context, (stripped[0], stripped[1]),
-                            (policies[0], policies[1]), int(choice))
-    return comparison, cnndm, sum(a != b for a, b in zip(texts, stripped, strict=True))
-
-
-def _paths(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
+def _given(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return [paths] if isinstance(paths, str | Path) else list(paths)
 
 
-def load_comparisons(
-    paths: str | Path | Sequence[str | Path], split: TLDRSplit = "all", counter: SkipCounter | None = None
-) -> list[Comparison]:
-    """The Reddit comparisons of `split` in one or more comparison files, in file order, with the
-    CNN/DM and same-text rules applied (see the module docstring); lines of other splits are not kept."""
-    if split not in (*SPLITS, "all"):
-        raise UsageError(f"unknown TL;DR split {split!r}; choose one of {', '.join(SPLITS)}, all")
+def comparison_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The files `paths` name: a folder's `*.json` files (sorted), a glob's matches (sorted), or the
+    file itself (a missing one is refused when read). A file named twice is a `UsageError`."""
+    files: list[Path] = []
+    for given in _given(paths):
+        p = Path(given)
+        if p.is_dir():
+            found = sorted(f for f in p.glob("*.json") if f.is_file())
+            if not found:
+                raise UserError(f"{p}: a folder with no comparison files (*.json) in it; give the files")
+        elif not p.is_file() and any(ch in str(given) for ch in "*?["):
+            found = sorted(Path(f) for f in glob.glob(str(given)) if Path(f).is_file())
+            if not found:
+                raise UserError(f"{given}: no comparison file matches")
+        else:
+            found = [p]
+        files += found
+    if not files:
+        raise UsageError("no comparison file given")
+    seen: dict[Path, Path] = {}
+    for f in files:
+        if f.resolve() in seen:
+            other = "" if str(seen[f.resolve()]) == str(f) else f" (also as {seen[f.resolve()]})"
+            raise UsageError(f"{f}: given twice{other}; each of its votes would count twice")
+        seen[f.resolve()] = f
+    return files
+
+
+def split_names(value: Any, default: str) -> tuple[str, ...]:
+    """`value` as split names: None (the default), a split, `all`, or a list of splits."""
+    if value is None:
+        return (default,)
+    if value == "all":
+        return SPLITS
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or any(n not in SPLITS for n in names) or len(set(names)) < len(names):
+        raise UsageError(f"must be one of {', '.join(SPLITS)}, all, or a list of splits, got {value!r}")
+    return tuple(names)
+
+
+@dataclass
+class Loaded:
+    comparisons: list[Comparison]
+    held: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> split -> lines
+
+    def held_text(self) -> str:
+        """Which splits each file holds, with their line counts (`a.json: valid2 832, valid1 265`)."""
+        return "; ".join(f"{f}: " + (", ".join(f"{s} {n}" for s, n in splits.items()) or "no readable split")
+                         for f, splits in self.held.items())
+
+
+def read_comparisons(paths: str | Path | Sequence[str | Path], splits: Sequence[str] | str = "all",
+                     counter: SkipCounter | None = None) -> Loaded:
+    """The Reddit comparisons of `splits` in the files `paths` names, in file order, every other
+    line counted in `counter` (see the module docstrings), and which splits each file holds."""
+    chosen = SPLITS if splits == "all" else (splits,) if isinstance(splits, str) else tuple(splits)
+    if not set(chosen) <= set(SPLITS):
+        raise UsageError(f"unknown TL;DR split {splits!r}; choose one of {', '.join(SPLITS)}, all")
     counter = counter or SkipCounter()
-    out = []
-    for path in _paths(paths):
+    out = Loaded([])
+    for path in comparison_files(paths):
         require_rows(path, "comparisons")
+        held = out.held.setdefault(str(path), {})
         for line, row in read_rows(path, counter):
             try:
-                comparison, cnndm, stripped = parse_comparison(row, str(path), line)
+                comparison = read_line(row, str(path), line, chosen, counter, held)
             except InputError as e:
                 counter.bad(e)
                 continue
-            if split != "all" and comparison.split != split:
+            if comparison is None:
                 continue
-            counter.note(STRIPPED, stripped)
-            if cnndm:
-                counter.leave_out(CNNDM)
-            elif comparison.summaries[0] == comparison.summaries[1]:
+            if comparison.summaries[0] == comparison.summaries[1]:
                 counter.leave_out(SAME_TEXT)
             else:
-                out.append(comparison)
+                out.comparisons.append(comparison)
     return out
+
+
+def load_comparisons(paths: str | Path | Sequence[str | Path], split: TLDRSplit = "all",
+                     counter: SkipCounter | None = None) -> list[Comparison]:
+    """The Reddit comparisons of `split` (see `read_comparisons`)."""
+    return read_comparisons(paths, split, counter).comparisons
 
 
 def _digest(*texts: str) -> str:
     return hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:12]
+
+
+def _strength(group: Sequence[Comparison], winner: str) -> float | None:
+    signed = [c.strength if c.summaries[c.choice] == winner else -c.strength for c in group if c.strength is not None]
+    return round(sum(signed) / len(signed), 4) if signed else None
 
 
 def vote(comparisons: Sequence[Comparison], counter: SkipCounter | None = None) -> list[Pair]:
@@ -180,19 +186,55 @@ def vote(comparisons: Sequence[Comparison], counter: SkipCounter | None = None) 
             task=TASK,
             extra={"question_id": f"tldr-{first.post_id}", "split": first.split, "chosen_listed_first": win == 0,
                    "votes": [votes[first.summaries[win]], votes[first.summaries[1 - win]]],
+                   "strength": _strength(group, first.summaries[win]),
                    "chosen_policy": first.policies[win], "rejected_policy": first.policies[1 - win]},
         ))
     return out
 
 
+def _side(c: Comparison, train: Sequence[str], test: Sequence[str], by_post: bool) -> str:
+    post_side = split_of(c.post_id) if by_post else None
+    if c.split in train and post_side in (None, "train"):
+        return "train"
+    if c.split in test and post_side in (None, "test"):
+        return "test"
+    return OTHER_SIDE
+
+
+def split_sides(pool: Sequence[Comparison], test_pool: Sequence[Comparison] | None, train_splits: Sequence[str],
+                test_splits: Sequence[str], by_post: bool,
+                counter: SkipCounter) -> tuple[list[Comparison], list[Comparison]]:
+    """(training, test) comparisons: those of `train_splits` and `test_splits` (the test ones from
+    `test_pool` when given), with `by_post` each post on the side a hash of its id gives. A test
+    comparison of a training post is left out (`LEAKED`), so no test post is a training post."""
+    sides: dict[str, list[Comparison]] = {"train": [], "test": [], OTHER_SIDE: []}
+    if test_pool is None:
+        for c in pool:
+            sides[_side(c, train_splits, test_splits, by_post)].append(c)
+    else:
+        for c in pool:
+            sides[_side(c, train_splits, (), by_post)].append(c)
+        for c in test_pool:
+            sides[_side(c, (), test_splits, by_post)].append(c)
+    for _ in sides[OTHER_SIDE]:
+        counter.leave_out(OTHER_SIDE)
+    posts = {c.post_id for c in sides["train"]}
+    for _ in (c for c in sides["test"] if c.post_id in posts):
+        counter.leave_out(LEAKED)
+    return sides["train"], [c for c in sides["test"] if c.post_id not in posts]
+
+
 def prompt_records(comparisons: Sequence[Comparison], with_responses: str | None = None) -> list[dict[str, Any]]:
     """One prompt record per post, in order of first appearance: `{"id", "prompt": INSTRUCTION,
     "context": the post, "task": "summarization"}`; with `with_responses="all"`, also `"responses"`:
-    every distinct summary of the post that its comparisons show, in order of appearance, and `"pairs"`:
-    the index pairs of `responses` that workers compared (so a judge compares what people did)."""
+    every distinct summary of the post that its comparisons show, in order of appearance, `"pairs"`:
+    the index pairs of `responses` that workers compared (so a judge compares what people did), and
+    `"human"`: each pair's label by majority vote (1: its first response preferred, 2: the second,
+    0: an even vote), as QA-Feedback's prompt records carry them for `rmboost agree`."""
     if with_responses not in (None, "all"):
         raise UsageError(f"--with-responses takes 'all', got {with_responses!r}")
     records: dict[str, dict[str, Any]] = {}
+    votes: dict[str, list[list[int]]] = {}
     for c in comparisons:
         record = records.setdefault(c.post_id, {"id": f"tldr-{c.post_id}", "prompt": INSTRUCTION,
                                                 "context": c.context, "task": TASK, "responses": [], "pairs": []})
@@ -201,9 +243,14 @@ def prompt_records(comparisons: Sequence[Comparison], with_responses: str | None
         pair = sorted(texts.index(t) for t in c.summaries)
         if pair not in record["pairs"]:
             record["pairs"].append(pair)
-    if with_responses is None:
-        for record in records.values():
+            votes.setdefault(c.post_id, []).append([0, 0])
+        tally = votes[c.post_id][record["pairs"].index(pair)]
+        tally[0 if texts.index(c.summaries[c.choice]) == pair[0] else 1] += 1
+    for post_id, record in records.items():
+        if with_responses is None:
             del record["responses"], record["pairs"]
+        else:
+            record["human"] = [1 if a > b else 2 if b > a else 0 for a, b in votes[post_id]]
     return list(records.values())
 
 
@@ -217,11 +264,17 @@ def export(
     with_responses: str | None = None,
 ) -> int:
     """Write the comparisons of `split` as TRL pairs (one per voted pair of summaries) or as prompt
-    records (JSONL, or Parquet with `fmt="parquet"`); return the number of rows written."""
+    records (JSONL, or Parquet with `fmt="parquet"`); return the number of rows written. A `split`
+    that no line of the files holds, when they hold others, is a `UsageError` naming what they hold."""
     if with_responses is not None and as_ != "prompts":
         raise UsageError("--with-responses applies to --as prompts only")
     counter = counter or SkipCounter()
-    comparisons = load_comparisons(paths, split, counter)
+    loaded = read_comparisons(paths, split, counter)
+    held = {s for splits in loaded.held.values() for s in splits}
+    if split != "all" and held and split not in held:
+        raise UsageError(f"--split {split}: no {split} comparison in the files; they hold {loaded.held_text()} "
+                         f"(choose --split {' or '.join(s for s in SPLITS if s in held)} or all)")
+    comparisons = loaded.comparisons
     rows = prompt_records(comparisons, with_responses) if as_ == "prompts" else [
         p.to_dict() for p in vote(comparisons, counter)]
     return write_rows(output, rows, fmt)

@@ -26,7 +26,8 @@ def agreement_section(config: ExperimentConfig, out: Path, made: dict[str, Path]
     from rmboost.data.agreement import agreement_report
 
     human = pool_prompts(out) if pool_prompts(out).is_file() else None
-    corrections = training_corrections(out)  # written by `dataset.prepare` for every given variant
+    # Written by `dataset.prepare` for every given variant of data with corrections (not TL;DR's).
+    corrections = training_corrections(out) if training_corrections(out).is_file() else None
     given = [v for v in config.methods if v.name in made and
              ("given_responses" in v.options or "given_response" in v.options)]
     rows = []
@@ -38,7 +39,8 @@ def agreement_section(config: ExperimentConfig, out: Path, made: dict[str, Path]
         report = agreement_report(made[v.name], labels, corrections if v.method == "rmboost" else None,
                                   config.bootstrap, config.seed)
         rows.append({"set": v.name, "method": v.method, **report.row()})
-    return {"rows": rows, "human_file": str(human) if human else None, "corrections_file": str(corrections)}
+    return {"rows": rows, "human_file": str(human) if human else None,
+            "corrections_file": str(corrections) if corrections else None}
 
 
 def agreement_markdown(section: dict[str, Any]) -> str:

@@ -22,15 +22,25 @@ Left out: draws of other sizes (one N per config), and flips by pair rather than
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rmboost.records import Pair
 from rmboost.rm.validation import question_key
 
-if TYPE_CHECKING:
-    from rmboost.experiment.calibration_sets import CalibrationConfig
-    from rmboost.experiment.training import Trainer
+# `t` below is the experiment's `training.Trainer` and `cfg` a `calibration_sets.CalibrationConfig`;
+# neither is imported, since both modules build on this one.
+Trainer = Any
+CalibrationConfig = Any
+
+
+def flipped(pair: Pair) -> Pair:
+    """The pair with chosen and rejected swapped (and marked so)."""
+    extra = {**pair.extra, "flipped": True}
+    if "chosen_listed_first" in extra:
+        extra["chosen_listed_first"] = not extra["chosen_listed_first"]
+    return dataclasses.replace(pair, chosen=pair.rejected, rejected=pair.chosen, extra=extra)
 
 
 def set_name(size: int, draw: int, flip: float) -> str:
@@ -58,8 +68,6 @@ def _draw(real: list[Pair], size: int, draw: int, seed: int) -> tuple[list[Pair]
 
 def at_size_sets(real: list[Pair], cfg: CalibrationConfig, seed: int) -> dict[str, list[Pair]]:
     """name -> pairs of every at-size set (none when `cfg.at_size` is not set or Real is smaller)."""
-    from rmboost.experiment.calibration_sets import flipped
-
     size = cfg.at_size
     if not size or len(real) < size:
         return {}

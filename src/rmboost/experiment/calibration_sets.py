@@ -11,13 +11,13 @@ asks for is `CalibrationConfig`; training them is the experiment's job, like any
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rmboost.errors import UserError
+from rmboost.experiment.calibration_at_size import at_size_sets, flipped
 from rmboost.records import Pair
 from rmboost.rm.validation import question_key
 
@@ -89,17 +89,9 @@ def question_order(pairs: list[Pair], seed: int) -> list[str]:
     return sorted(keys, key=lambda k: hashlib.sha256(f"calibration:{seed}:{k}".encode()).hexdigest())
 
 
-def flipped(pair: Pair) -> Pair:
-    extra = {**pair.extra, "flipped": True}
-    if "chosen_listed_first" in extra:
-        extra["chosen_listed_first"] = not extra["chosen_listed_first"]
-    return dataclasses.replace(pair, chosen=pair.rejected, rejected=pair.chosen, extra=extra)
-
-
 def calibration_sets(real: list[Pair], cfg: CalibrationConfig, seed: int) -> dict[str, list[Pair]]:
     """name -> pairs of every calibration set but Real itself: flips first, then the cuts, then the
     draws at the Syn sets' size (`calibration_at_size.py`)."""
-    from rmboost.experiment.calibration_at_size import at_size_sets
 
     order = question_order(real, seed)
     sets: dict[str, list[Pair]] = {}

@@ -16,7 +16,13 @@ import yaml
 from rmboost.data.qa_feedback import CONTROL_SETS
 from rmboost.errors import UsageError, UserError
 from rmboost.experiment.calibration_sets import CalibrationConfig, parse_calibration
-from rmboost.experiment.config_checks import check_generation, check_kinds, check_scorer, check_yardsticks
+from rmboost.experiment.config_checks import (
+    check_data_files,
+    check_generation,
+    check_kinds,
+    check_scorer,
+    check_yardsticks,
+)
 from rmboost.experiment.yardsticks import offered
 from rmboost.generation.config import METHOD_CHOICES, GenerateConfig
 
@@ -67,12 +73,24 @@ class Variant:
 @dataclass
 class DataConfig:
     """The human-labelled data: Real pairs and prompts come from `path`, the test pairs from
-    `test_path`, or, without one, from the other side of a split by a hash of the prompt."""
+    `test_path`, or, without one, from the other side of a split by a hash of the prompt.
+    TL;DR only: `path` may be a list of files, a folder or a glob; `train_split` and `test_split`
+    (a split, a list of them, or `all`; unset: `train` and `valid2`) choose the comparisons by the
+    file's `split` field, and `split_by: post` puts each post on one side by a hash of its id."""
 
     format: str = "qa-feedback"
-    path: str = "../shared/data/qa_feedback/dev_feedback.json"
+    path: str | list[str] = "../shared/data/qa_feedback/dev_feedback.json"
     test_path: str | None = None
     on_error: str = "raise"  # a malformed row: stop with its error, or skip and count it
+    # None, not the defaults, so the settings of a folder made before these existed still match.
+    train_split: str | list[str] | None = None
+    test_split: str | list[str] | None = None
+    split_by: str | None = None
+
+    @property
+    def file(self) -> str:
+        """`path` as one text: the file of every format but tldr (which alone may take a list)."""
+        return self.path if isinstance(self.path, str) else ", ".join(self.path)
 
 
 @dataclass
@@ -141,16 +159,15 @@ def _data(raw: Any, p: Path) -> DataConfig:
     known = {f.name for f in fields(DataConfig)}
     if set(raw) - known:
         raise UserError(f"{p}: field 'data' has unknown key(s) {sorted(set(raw) - known)}; known: {sorted(known)}")
-    data = DataConfig(**{k: str(v) if v is not None else None for k, v in raw.items()})  # type: ignore[arg-type]
+    as_given = ("path", "train_split", "test_split")  # may be lists; check_data_files checks them
+    data = DataConfig(**{k: v if k in as_given or v is None else str(v)  # type: ignore[arg-type]
+                         for k, v in raw.items()})
     if data.format not in DATA_FORMATS:
         raise UserError(f"{p}: field 'data.format': unknown format {data.format!r}; choose one of "
                         f"{', '.join(DATA_FORMATS)}")
     if data.on_error not in ("raise", "skip"):
         raise UserError(f"{p}: field 'data.on_error' must be raise or skip, got {data.on_error!r}")
-    for name in ("path", "test_path"):
-        value = getattr(data, name)
-        if (name == "path" or value is not None) and not Path(str(value)).is_file():
-            raise UserError(f"{p}: field 'data.{name}': no such file {value}")
+    check_data_files(data, p)
     return data
 
 
@@ -202,13 +219,15 @@ def _check(config: ExperimentConfig, p: Path) -> None:
 
 
 def _check_given_pool(config: ExperimentConfig, v: Variant, p: Path) -> None:
-    """`given_responses: true`: the variant works on the data set's own four predictions (the pool
-    Real's labels are about), so its labels can be checked against the humans'."""
+    """`given_responses: true`: the variant works on the data set's own responses (QA-Feedback's four
+    predictions, the summaries TL;DR's workers compared: the pool Real's labels are about), so its
+    labels can be checked against the humans'."""
     where = f"{p}: field 'methods: {v.name}.given_responses'"
     if v.options["given_responses"] is not True:
         raise UsageError(f"{where} must be true (or left out), got {v.options['given_responses']!r}")
-    if config.data.format != "qa-feedback":
-        raise UsageError(f"{where}: only qa-feedback data gives every question several responses")
+    if config.data.format not in ("qa-feedback", "tldr"):
+        raise UsageError(f"{where}: only qa-feedback and tldr data give every prompt several responses "
+                         "with human labels")
     if v.method not in ("rlaif", "west-of-n", "rmboost") or "given_response" in v.options:
         raise UsageError(f"{where}: applies to rlaif, west-of-n and rmboost (without given_response); "
                          f"{v.method} writes its own responses")

@@ -1,5 +1,6 @@
-"""Checks of an experiment config that need more than its shape: every reward-model kind and its
-overrides, the yardsticks, the West-of-N scorer folder, and every method's generate options
+"""Checks of an experiment config that need more than its shape: the data files (and TL;DR's files,
+splits and split rule), every reward-model kind and its overrides, the yardsticks, the West-of-N
+scorer folder, and every method's generate options
 (their types, the backend's name, the method's template and aspects), all before anything is
 read, written or generated, so a typo costs seconds, not the generation before it.
 
@@ -16,6 +17,60 @@ from typing import Any
 from rmboost.errors import InputError, UsageError, UserError
 from rmboost.rm.base import saved_meta
 from rmboost.rm.train import check_kind
+
+
+def _field(check: Any, field: str, p: Path) -> Any:
+    """`check()`, its one-line refusal prefixed with the config file and field, exit code kept."""
+    try:
+        return check()
+    except UserError as e:
+        error = UserError(f"{p}: field '{field}': {e}")
+        error.exit_code = e.exit_code
+        raise error from e
+
+
+def check_data_files(data: Any, p: Path) -> None:
+    """The `data` section's files exist; only tldr data takes several files and chooses its splits
+    (`data/tldr.py`: a split, a list, or all; `split_by: post`). A config whose sides would share a
+    post (one split on both sides, not split by post) is refused."""
+    from rmboost.data.tldr import TEST_SPLIT, TRAIN_SPLIT, comparison_files, split_names
+
+    if data.format != "tldr":
+        for name in ("train_split", "test_split", "split_by"):
+            if getattr(data, name) is not None:
+                raise UsageError(f"{p}: field 'data.{name}' applies to tldr data only, not {data.format}")
+        if not isinstance(data.path, str):
+            raise UsageError(f"{p}: field 'data.path' must be one file for {data.format} data (only tldr takes a list)")
+        for name in ("path", "test_path"):
+            value = getattr(data, name)
+            if (name == "path" or value is not None) and not Path(str(value)).is_file():
+                raise UserError(f"{p}: field 'data.{name}': no such file {value}")
+        return
+    if not (isinstance(data.path, str) or (isinstance(data.path, list) and data.path
+                                           and all(isinstance(f, str) for f in data.path))):
+        raise UsageError(f"{p}: field 'data.path' must be a file, folder or glob, or a list of them, got {data.path!r}")
+    files: dict[str, list[Path]] = {}
+    for name in ("path", "test_path"):
+        if getattr(data, name) is not None:
+            files[name] = _field(lambda n=name: comparison_files(getattr(data, n)), f"data.{name}", p)
+    for name, found in files.items():
+        for f in found:
+            if not f.is_file():
+                raise UserError(f"{p}: field 'data.{name}': no such file {f}")
+    both = {f.resolve() for f in files["path"]} & {f.resolve() for f in files.get("test_path", [])}
+    if both:
+        raise UsageError(f"{p}: field 'data.test_path': {sorted(both)[0]} is also in data.path; give the test "
+                         "file only once (data.test_split and data.split_by choose its test side)")
+    train = _field(lambda: split_names(data.train_split, TRAIN_SPLIT), "data.train_split", p)
+    test = _field(lambda: split_names(data.test_split, TEST_SPLIT), "data.test_split", p)
+    if data.split_by not in (None, "post"):
+        raise UsageError(f"{p}: field 'data.split_by' must be post (a hash of the post id) or left out, "
+                         f"got {data.split_by!r}")
+    shared = [s for s in train if s in test]
+    if shared and data.split_by is None and data.test_path is None:
+        raise UsageError(f"{p}: field 'data.test_split': {', '.join(shared)} is also a training split, so its "
+                         "posts would be on both sides; set data.split_by: post, or choose other splits")
+
 
 _TYPE_NAMES = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict", type(None): "None"}
 

@@ -53,6 +53,7 @@ class _Sides:
     test: list[Pair]
     available_prompts: int
     split: str
+    pool: list[dict[str, Any]] | None = None  # prompts with the compared responses and labels (TL;DR)
     questions: list[QAFeedbackQuestion] | None = None
 
 
@@ -67,7 +68,7 @@ def _qa_feedback(c: ExperimentConfig, counter: SkipCounter) -> _Sides:
     _check_sides(c, len(train_q), len(test_q), "questions")
     available = len(train_q)
     train_q = sorted(train_q, key=lambda q: q.id)[: c.train_prompts]
-    return _Sides(prompt_records(train_q), pairs(train_q), pairs(test_q), available, rule, train_q)
+    return _Sides(prompt_records(train_q), pairs(train_q), pairs(test_q), available, rule, questions=train_q)
 
 
 def _pair_file(c: ExperimentConfig, counter: SkipCounter) -> _Sides:
@@ -117,13 +118,16 @@ def prepare(c: ExperimentConfig, out: Path) -> Prepared:
         assert sides.questions is not None  # the config allows given responses on qa-feedback only
         write_pairs(given_prompts(out, n), prompt_records(sides.questions, with_response=n))
     if any("given_responses" in v.options for v in c.methods):
-        # The training questions with their four predictions, the six pairs and the human labels:
-        # the pool the given-response variants draw on, and the human file of `rmboost agree`.
-        assert sides.questions is not None  # the config allows given_responses on qa-feedback only
-        write_pairs(pool_prompts(out), prompt_records(sides.questions, with_responses=True))
-    if any("given_responses" in v.options or "given_response" in v.options for v in c.methods):
-        # What a rewrite of a given prediction is checked against (`agreement_table.py`).
-        assert sides.questions is not None  # both options are allowed on qa-feedback only
+        # The training questions with their responses, the pairs humans compared and their labels
+        # (QA-Feedback's four predictions and six pairs; TL;DR's compared summaries): the pool the
+        # given-response variants draw on, and the human file of `rmboost agree`.
+        assert sides.pool is not None or sides.questions is not None  # the config allows these two
+        write_pairs(pool_prompts(out), sides.pool if sides.pool is not None else
+                    prompt_records(sides.questions or [], with_responses=True))
+    if sides.questions is not None and any("given_responses" in v.options or "given_response" in v.options
+                                           for v in c.methods):
+        # What a rewrite of a given prediction is checked against (`agreement_table.py`); TL;DR has
+        # no corrections, so no file and no rewrite direction there.
         kept = {q.id for q in sides.questions}
         write_pairs(training_corrections(out), [p for p in load_corrections(c.data.file, "all" if c.data.test_path
                                                                                else "train")

@@ -2,6 +2,10 @@
 questions, each kind of label a yardstick of its own.
 
 - `human-pairs`: the test questions' human comparisons (QA-Feedback, TL;DR, HH, TRL files).
+- `confident-human-pairs`: the human pairs whose labellers said they preferred one side strongly,
+  for the data sets that record it (TL;DR's `extra.confidence`: a pair's `strength`, `data/tldr.py`,
+  at least `CONFIDENT_AT[format]`). Chosen from the distribution of strengths on the official files
+  (docs/DATASETS.md), not from any model's accuracy: the upper half of the 1-4 scale.
 - `gpt4-pairs`: UltraFeedback's test comparisons, made from GPT-4's ratings: not a human yardstick.
 - `human-corrections`: for QA-Feedback, the test questions' human corrections, as pairs (the corrected
   prediction 1 chosen over prediction 1). The corrections mostly shorten answers, so "always the
@@ -20,14 +24,20 @@ from typing import Any
 
 import numpy as np
 
+from rmboost.data.tldr import CONFIDENT_STRENGTH
 from rmboost.records import Pair
 
 HUMAN_PAIRS = "human-pairs"
+CONFIDENT_HUMAN_PAIRS = "confident-human-pairs"
 HUMAN_CORRECTIONS = "human-corrections"
 GPT4_PAIRS = "gpt4-pairs"
-YARDSTICKS = (HUMAN_PAIRS, HUMAN_CORRECTIONS, GPT4_PAIRS)
+YARDSTICKS = (HUMAN_PAIRS, CONFIDENT_HUMAN_PAIRS, HUMAN_CORRECTIONS, GPT4_PAIRS)
 TEST_PAIRS = (HUMAN_PAIRS, GPT4_PAIRS)  # the data's own test comparisons, by who labelled them
+# The formats whose human pairs carry a preference `strength`, and the strength a confident label has.
+CONFIDENT_AT = {"tldr": CONFIDENT_STRENGTH}
 WHAT = {HUMAN_PAIRS: "the test questions' human comparisons",
+        CONFIDENT_HUMAN_PAIRS: "the test questions' human comparisons with a strong preference (strength "
+                               f">= {CONFIDENT_STRENGTH:g} of 4)",
         HUMAN_CORRECTIONS: "the test questions' human corrections (corrected prediction 1 over prediction 1)",
         GPT4_PAIRS: "the test prompts' comparisons by GPT-4's ratings (UltraFeedback: not human labels)"}
 
@@ -36,7 +46,15 @@ def offered(data_format: str) -> tuple[str, ...]:
     """The yardsticks a data format's test side gives."""
     if data_format == "qa-feedback":
         return (HUMAN_PAIRS, HUMAN_CORRECTIONS)
+    if data_format in CONFIDENT_AT:
+        return (HUMAN_PAIRS, CONFIDENT_HUMAN_PAIRS)
     return (GPT4_PAIRS,) if data_format == "ultrafeedback" else (HUMAN_PAIRS,)
+
+
+def confident(pairs: Sequence[Pair], data_format: str) -> list[Pair]:
+    """The pairs whose `strength` is at least the format's confident level (none without one)."""
+    at = CONFIDENT_AT.get(data_format)
+    return [p for p in pairs if at is not None and p.extra.get("strength") is not None and p.extra["strength"] >= at]
 
 
 def _lb_dict(wins: Sequence[float], pairs: Sequence[Pair], n_boot: int, seed: int) -> dict[str, Any]:
