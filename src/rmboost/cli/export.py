@@ -21,6 +21,8 @@ class ExportConfig:
     name: str | None = option(None, "the dataset's name in the card; unset: the pair file's name")
     push_to_hub: str | None = option(None, "also push to this Hub dataset repo (user/name), with the card")
     private: bool = option(False, "with --push-to-hub: make the repo private")
+    replace: bool = option(False, "replace the export of another pair file in --to (the export of the same file "
+                           "is replaced without it)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -31,7 +33,7 @@ def _run(args: argparse.Namespace) -> int:
     if cfg.private and not cfg.push_to_hub:
         raise UsageError("--private applies to --push-to-hub only")
     result = export_pairs(args.pairs, cfg.to, license=cfg.license, name=cfg.name, push_to_hub=cfg.push_to_hub,
-                          private=cfg.private)
+                          private=cfg.private, replace=cfg.replace)
     where = f"; pushed to https://huggingface.co/datasets/{result.pushed_to}" if result.pushed_to else ""
     print(f"exported {result.rows} pairs to {result.folder} (card: {result.folder}/README.md){where}", file=sys.stderr)
     return 0

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from rmboost.api import generate
 from rmboost.generation.config import GenerateConfig
+from rmboost.generation.run import rows_task
+from rmboost.io.output import check_output
 from rmboost.options import add_dataclass_args, from_args
 from rmboost.report import report_command
 
@@ -19,11 +22,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "prompts are skipped and answered LLM calls come from the cache.",
     )
     add_dataclass_args(parser, GenerateConfig)
+    for action in parser._actions:
+        if action.dest == "task":  # unset: the rows' own task, else qa
+            action.default = None
+            action.help = ("task whose aspects and prompt layout to use (default: the `task` the prompt rows name, "
+                           "as `rmboost data ... --as prompts` writes it, else qa)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = from_args(GenerateConfig, args)
+    if args.task is None and Path(config.input).is_file():
+        named = rows_task(config.input)
+        config.task = named[0] if named is not None else config.task
+    if config.engine == "ray":  # a folder of shards; the local run checks its file itself
+        check_output(config.output, folder=True)
     config.progress = config.progress and not getattr(args, "quiet", False)
     summary = generate(config)
     print(summary.text(), file=sys.stderr)

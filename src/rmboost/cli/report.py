@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+from pathlib import Path
 
 from rmboost.errors import UsageError
-from rmboost.report import DEFAULT_MAX_BYTES, write_report
+from rmboost.io.output import check_output
+from rmboost.report import DEFAULT_MAX_BYTES, default_output, write_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,6 +33,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     if args.max_mb < 0:
         raise UsageError("--max-mb must be 0 (no limit) or more")
-    out = write_report(args.path, args.output, max_bytes=int(args.max_mb * 1e6) or None)
+    out = Path(args.output) if args.output is not None else default_output(args.path)
+    check_output(out)
+    # What the page says of rows it left out is said on stderr too (`report/collect.py` logs it).
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("rmboost report: %(message)s"))
+    logger = logging.getLogger("rmboost.report")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        out = write_report(args.path, out, max_bytes=int(args.max_mb * 1e6) or None)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
     print(out)
     return 0

@@ -16,11 +16,12 @@ from rmboost.options import add_dataclass_args, from_args, on_error_option, opti
 @dataclass
 class RerankConfig:
     rm: str = option("", "a reward model folder saved by `rmboost train` (any kind)", required=True)
-    input: str = option("", "rows with `prompt` and `responses` (a list of responses); JSONL, JSON list or Parquet",
+    input: str = option("", "prompt rows with `responses` (a list of responses), `context` and `task` if they have "
+                        "them (`rmboost data ... --as prompts --with-responses all`); JSONL, JSON list or Parquet",
                         required=True)
     output: str = option("", "file to write (.jsonl, or .parquet); a rerun resumes it", required=True)
-    pairs: bool = option(False, "write TRL pairs (prompt, chosen = best, rejected = worst) instead of ranked rows; "
-                         "a row whose rewards are all equal makes no pair")
+    pairs: bool = option(False, "write TRL pairs (prompt as the model saw it, passages included; chosen = best, "
+                         "rejected = worst) instead of ranked rows; a row whose rewards are all equal makes no pair")
     min_margin: float | None = option(None, "keep the rows whose best - worst reward is at least this")
     batch_size: int = option(64, "responses per call of the reward model")
     on_error: str = on_error_option()

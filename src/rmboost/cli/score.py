@@ -1,7 +1,9 @@
 """`rmboost score --rm DIR --input FILE --output FILE [--min-margin M]`: rewards from a saved reward
 model for every row of a file. (prompt, response) rows get `reward`; pair rows (`prompt`, `chosen`,
 `rejected`, as `rmboost generate` writes them) get `reward_chosen`, `reward_rejected` and `margin`,
-and `--min-margin` keeps the pairs whose margin reaches it. Every row names the model's fingerprint;
+and `--min-margin` keeps the pairs whose margin reaches it. A prompt row's `context` (passages, a
+post) is part of what the model sees, as in training (`prompts/model_input.py`). Every row names
+the model's fingerprint;
 a rerun resumes, and an output scored by another model is refused (`rm/score_file.py`)."""
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from rmboost.options import add_dataclass_args, from_args, on_error_option, opti
 @dataclass
 class ScoreConfig:
     rm: str = option("", "a reward model folder saved by `rmboost train` (any kind)", required=True)
-    input: str = option("", "rows to score (JSONL, JSON list or Parquet): prompt and response, or a pair file "
-                        "(prompt, chosen, rejected)", required=True)
+    input: str = option("", "rows to score (JSONL, JSON list or Parquet): prompt and response (a row with `context` "
+                        "or `task`, as `rmboost data ... --as prompts` writes, is laid out as generate shows it to the "
+                        "policy), or a pair file (prompt, chosen, rejected)", required=True)
     output: str = option("", "file to write (.jsonl, or .parquet); a rerun resumes it", required=True)
     min_margin: float | None = option(None, "pairs only: keep the pairs whose reward_chosen - reward_rejected is at "
                                       "least this (e.g. 0 drops the pairs the model orders the other way)")

@@ -11,7 +11,8 @@ counting a tie as half, as `rmboost eval` counts its baselines. For RLAIF pairs 
 `verdicts`) also the label each judge decision rule would give: the first order alone (needs
 `given_pair`, which pairs over given responses record), the pairs whose two orders agree, and the
 order-averaged verdict (`confidence` above or below 0.5); and the two-order disagreement rate over
-the file, with the prompts its failures file says failed for `judges disagree`.
+the file, with the comparisons its failures file says failed for `judges disagree` (one failure a
+comparison, as one pair a comparison).
 For RMBoost rewrites, `rewrite_direction.py` checks the label against a human correction.
 `agreement_report` is the one call for the command and the experiment.
 """
@@ -28,6 +29,7 @@ from rmboost.data.rewrite_direction import Corrections, DirectionAgreement, dire
 from rmboost.data.shares import Share, cluster_share, outcome, overlap_share, share_text
 from rmboost.errors import InputError
 from rmboost.io.output import output_paths
+from rmboost.io.row_kinds import PAIRS, expect_rows
 from rmboost.io.rows import read_rows
 from rmboost.records import Prompt
 
@@ -127,7 +129,7 @@ def label_agreement(pairs: list[PairRow], labels: HumanLabels, failures: Path | 
 
 def disagreement(pairs: list[PairRow], failures: Path | None) -> dict[str, Any]:
     """RLAIF's two-order disagreement over the file: pairs whose two readable verdicts differ, plus
-    the prompts that failed for it (the default decision keeps no such pair)."""
+    the comparisons that failed for it (the default decision keeps no such pair)."""
     both = [p for p in pairs if all((p.row.get("verdicts") or {}).get(o) in ("A", "B") for o in ("ab", "ba"))]
     differ = sum(p.row.get("agree") is False for p in both)
     failed = 0
@@ -151,18 +153,27 @@ class AgreementReport:
                 "labels": None if self.labels is None else self.labels.to_dict(),
                 "direction": None if self.direction is None else self.direction.to_dict()}
 
-    def require_matches(self) -> None:
-        """An `InputError` naming the first pair's line and field when a measure asked for matched no pair."""
-        asked: list[tuple[int, list[Miss], str]] = []
+    def asked(self) -> list[tuple[int, list[Miss], str]]:
+        """(matched, misses, file) of each measure asked for."""
+        out: list[tuple[int, list[Miss], str]] = []
         if self.labels is not None:
-            asked.append((self.labels.matched, self.labels.misses, self.labels.human_file))
+            out.append((self.labels.matched, self.labels.misses, self.labels.human_file))
         if self.direction is not None:
-            asked.append((self.direction.matched, self.direction.misses, self.direction.corrections_file))
-        for matched, misses, source in asked:
-            if not matched:
-                miss = misses[0] if misses else Miss(1, "label", "is BETTER or WORSE on no pair: no rewrite to check")
-                raise InputError(self.pairs_file, miss.line, miss.field,
-                                 f"{miss.reason} (no pair of the file is about one in {source})")
+            out.append((self.direction.matched, self.direction.misses, self.direction.corrections_file))
+        return out
+
+    def require_matches(self) -> None:
+        """An `InputError` naming the first pair's line and field when no measure asked for matched a
+        pair. With both asked, one that fits none of the file's pairs (a label agreement of rewrites
+        of no human response, the direction of pairs that are no rewrite) is said in the table, not an
+        error: each method's pairs fit one of them."""
+        asked = self.asked()
+        if any(matched for matched, _, _ in asked):
+            return
+        _, misses, source = asked[0]
+        miss = misses[0] if misses else Miss(1, "label", "is BETTER or WORSE on no pair: no rewrite to check")
+        raise InputError(self.pairs_file, miss.line, miss.field,
+                         f"{miss.reason} (no pair of the file is about one in {source})")
 
     def table(self) -> str:
         return format_table(self)
@@ -192,7 +203,13 @@ class AgreementReport:
 def agreement_report(pairs_file: str | Path, human_file: str | Path | None = None,
                      corrections_file: str | Path | None = None, n_boot: int = 2000, seed: int = 0) -> AgreementReport:
     """Label agreement of `pairs_file` with the humans of `human_file`, and the direction of its
-    rewrites against the corrections of `corrections_file`; a measure whose file is None is left out."""
+    rewrites against the corrections of `corrections_file`; a measure whose file is None is left out.
+    Each file must hold the kind of rows it is read as (`io/row_kinds.py`), checked before any is read."""
+    expect_rows(pairs_file, PAIRS, "rmboost agree PAIRS")
+    if human_file is not None:
+        expect_rows(human_file, ("pairs", "prompts"), "rmboost agree --human")
+    if corrections_file is not None:
+        expect_rows(corrections_file, ("pairs",), "rmboost agree --corrections")
     pairs = read_pair_rows(pairs_file)
     report = AgreementReport(str(pairs_file), len(pairs))
     if human_file is not None:
@@ -216,13 +233,16 @@ def format_table(report: AgreementReport) -> str:
             rate = "n/a" if d["rate"] is None else f"{d['rate']:.3f}"
             lines.append(f"rlaif two-order disagreement: {rate} ({d['pairs_disagreeing']} of "
                          f"{d['pairs_with_both_verdicts']} pairs with both verdicts, and "
-                         f"{d['failures_judges_disagree']} prompts failed for it)")
+                         f"{d['failures_judges_disagree']} comparisons that failed for it)")
     direction = report.direction
     if direction is not None:
         lines.append(f"rewrites against the corrections of {direction.corrections_file}: {direction.rewrites} "
                      f"rewrites, {direction.matched} of a corrected response ({direction.ties} ties, left out), "
                      f"{len(direction.misses)} of another; {direction.not_rewrites} pairs are no rewrite")
         lines.append(f"{'direction matches label':<34} {share_text(direction.share)}   ({direction.measure})")
+    for matched, _, source in report.asked():
+        if not matched:
+            lines.append(f"  not measured: no pair of {report.pairs_file} is about one in {source}")
     for measure in (labels, direction):
         for miss in (measure.misses[:3] if measure is not None else []):
             lines.append(f"  about none: {report.pairs_file}:{miss.line}: field '{miss.field}' {miss.reason}")

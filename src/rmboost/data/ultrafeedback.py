@@ -4,15 +4,17 @@ hold; a row's form is told by its fields (`completions`: raw; otherwise binarize
 Raw rows (openbmb/UltraFeedback): `source`, `instruction`, `models`, `completions` (each `model`,
 `principle`, `custom_system_prompt`, `response`, `annotations` {`helpfulness`, `honesty`,
 `instruction_following`, `truthfulness`}, each with a `Rating` string "1"-"5" or "N/A" and a
-`Rationale`; `critique`, `overall_score`, `fine-grained_score`), `correct_answers`,
-`incorrect_answers`. The pair rule: a completion's score is the mean of its four Ratings; one with an
-"N/A" Rating or an empty response has none and is counted in `notes` (`UNRATED`, `EMPTY`). The
-completion with the highest score is chosen over the one with the lowest (the first listed among
-equals). A row with fewer than two scored completions (`TOO_FEW`), or whose scores are all equal
-(`TIED`), makes no pair: left out and counted. HuggingFaceH4's binarization draws the rejected one at
-random among the other three; best over worst is the clearest preference the ratings give and needs
-no random draw. Only the four Ratings are read: `overall_score`, `fine-grained_score`, `critique`,
-the rationales, `principle` and the completion's system prompt are not.
+`Rationale`; older rows hold a list of one such object per aspect); `critique`, `overall_score`,
+`fine-grained_score`), `correct_answers`, `incorrect_answers`. The pair rule: a completion's score
+is the mean of its four Ratings; one with an "N/A" Rating or an empty response has none and is
+counted in `notes` (`UNRATED`, `EMPTY`). The completion with the highest score is chosen over the
+one with the lowest (the first listed among equals). A row with fewer than two scored completions
+(`TOO_FEW`), or whose scores are all equal (`TIED`), makes no pair: left out and counted. A row of
+neither form (a TRL pair of strings, a prompt record) is an `InputError` that says what it holds
+(`io/row_kinds.py`). HuggingFaceH4's binarization draws the rejected one at random among the other
+three; best over worst is the clearest preference the ratings give and needs no random draw. Only
+the four Ratings are read: `overall_score`, `fine-grained_score`, `critique`, the rationales,
+`principle` and the completion's system prompt are not.
 
 Binarized rows (HuggingFaceH4/ultrafeedback_binarized): `prompt`, `prompt_id`, `chosen`, `rejected`
 (whole conversations that repeat the prompt), `messages`, `score_chosen`, `score_rejected`. They are
@@ -31,10 +33,12 @@ from typing import Any, Literal
 
 from rmboost.data.trl_pairs import DIVERGED, Diverged, parse_row
 from rmboost.errors import InputError, UsageError
+from rmboost.io.row_kinds import expect_row
 from rmboost.io.rows import SkipCounter, read_rows, require_rows, write_rows
 from rmboost.records import Pair, Prompt
 
 TASK = "ultrafeedback"
+READS = ("ultrafeedback", "ultrafeedback-binarized")  # its kinds of rows (`io/row_kinds.py`)
 ASPECTS = ("helpfulness", "honesty", "instruction_following", "truthfulness")
 UNRATED = "completions with an N/A rating (not paired)"
 EMPTY = "completions with an empty response (left out)"
@@ -70,6 +74,23 @@ def _rating(value: Any, source: str, line: int, where: str) -> float | None:
     return float(str(text))
 
 
+def _annotations(value: Any) -> dict[str, Any] | None:
+    """The annotations as aspect -> rated object, from either form the data set has had: an object
+    with an entry per aspect (each an object, or a list holding one), or a list of one object per
+    aspect (`{aspect: {...}}`, or `{"aspect": name, "Rating": ...}`). None when neither."""
+    if isinstance(value, dict):
+        return {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in value.items()}
+    if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
+        return None
+    out: dict[str, Any] = {}
+    for a in value:
+        if isinstance(a.get("aspect"), str):
+            out[a["aspect"]] = a
+        elif len(a) == 1:
+            out.update(_annotations(a) or {})
+    return out
+
+
 def _score(completion: Any, i: int, source: str, line: int) -> tuple[str, float | None]:
     """(response, mean rating); the mean is None when a rating is N/A."""
     where = f"completions[{i}]"
@@ -78,9 +99,10 @@ def _score(completion: Any, i: int, source: str, line: int) -> tuple[str, float 
     response = completion.get("response")
     if not isinstance(response, str):
         raise InputError(source, line, f"{where}.response", "must be a string")
-    annotations = completion.get("annotations")
-    if not isinstance(annotations, dict):
-        raise InputError(source, line, f"{where}.annotations", "must be an object with the four aspects")
+    annotations = _annotations(completion.get("annotations"))
+    if annotations is None:
+        raise InputError(source, line, f"{where}.annotations", "must be an object with the four aspects (or a "
+                         "list of one object per aspect)")
     ratings = []
     for aspect in ASPECTS:
         rated = annotations.get(aspect)
@@ -154,6 +176,8 @@ def parse(row: Any, source: str, line: int) -> Row:
         raise InputError(source, line, None, "expected a JSON object")
     if "completions" in row or "instruction" in row:
         return _raw(row, source, line)
+    if not isinstance(row.get("chosen"), list):  # a TRL pair of strings (QA-Feedback's, generate's): no UltraFeedback
+        expect_row(row, READS, "rmboost data ultrafeedback", source, line)
     return _binarized(row, source, line)
 
 

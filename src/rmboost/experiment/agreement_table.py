@@ -48,11 +48,12 @@ def agreement_markdown(section: dict[str, Any]) -> str:
     if not rows:
         return ""
     cols = [(k, label) for k, label in COLUMNS if any(k in r for r in rows)]
-    lines = ["", "## Label agreement with humans (training questions, no reward model)", "",
-             "Share of each set's pairs oriented as QA-Feedback's annotators labelled the same two responses "
-             "(human ties left out), with the first/longer/overlap rules on the same pairs; for RMBoost, the share "
-             "of rewrites of a human-corrected prediction whose direction (closer to or further from the "
-             "correction, ROUGE-L F1) matches their label. 95% intervals resample questions.", "",
+    lines = ["", "## Label agreement with humans (training prompts, no reward model)", "",
+             "Share of each set's pairs oriented as the data set's annotators labelled the same two responses "
+             "(human ties left out), with the first/longer/overlap rules on the same pairs; for RMBoost on data with "
+             "human corrections (QA-Feedback), the share of rewrites of a corrected prediction whose direction "
+             "(closer to or further from the correction, ROUGE-L F1) matches their label. "
+             "95% intervals resample prompts.", "",
              "| set | pairs | matched (ties) | " + " | ".join(label for _, label in cols) + " |",
              "|---|---|---|" + "---|" * len(cols)]
     for r in rows:

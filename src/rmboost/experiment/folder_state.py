@@ -6,7 +6,9 @@ differ and the option that replaces the old results (`--replace`). A rerun with 
 resumes. A folder made before this file existed is judged by its `results.json`'s config.
 
 `--replace` empties the folder's experiment files (data, pairs, models, results, report) and keeps
-anything else, so a folder someone pointed at by mistake loses only what an experiment wrote.
+anything else, so a folder someone pointed at by mistake loses only what an experiment wrote. A
+folder whose first run stopped before any result (no results, model or pair: a config mistake)
+takes the corrected config without `--replace`: there is nothing to lose.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from rmboost.errors import UsageError
 from rmboost.experiment.config import ExperimentConfig
+from rmboost.io.output import check_output
 
 STATE_FILE = "experiment.json"
 # What an experiment writes into its folder; --replace removes these and nothing else.
@@ -70,16 +73,28 @@ def differing(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> lis
     return names
 
 
+def holds_results(out: Path) -> bool:
+    """Whether a run left anything worth keeping: results, a scored model, or a pair generated (an
+    LLM's work). A first run that stopped before any (a config mistake) left none."""
+    if (out / "results.json").exists() or any((out / "models").glob("*/eval.json")):
+        return True
+    pairs = out / "pairs"
+    return pairs.is_dir() and any(f.is_file() and f.stat().st_size for f in pairs.rglob("*"))
+
+
 def check_folder(out: Path, config: ExperimentConfig, replace: bool) -> None:
     """Refuse a folder holding another config's results (nothing is changed), or with `replace`
-    remove those results. Call before the run writes anything."""
+    remove those results. A folder whose run stopped before any result takes the new config (its
+    files are removed as `replace` would). A folder that cannot be made (a parent that is a file, no
+    permission) is refused here too. Call before the run writes anything."""
+    check_output(out, "--output", folder=True)
     saved = _saved(out) if out.is_dir() else None
     if saved is None:
         return
     diffs = differing(saved, result_settings(config))
     if not diffs:
         return
-    if not replace:
+    if not replace and holds_results(out):
         shown = ", ".join(diffs[:6]) + (f" and {len(diffs) - 6} more" if len(diffs) > 6 else "")
         raise UsageError(f"{out}: holds the results of another config (different {shown}); give another "
                          "--output, or rerun with --replace to delete those results and start afresh")

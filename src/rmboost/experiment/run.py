@@ -11,12 +11,13 @@ pair set; `finish` is the last step of a run.
 
 Every step is resumable: generation reuses the request cache and finished pairs, and a trained
 model whose inputs are unchanged is not trained again, so a rerun or a changed training setting
-costs no new LLM call. This module only orchestrates; each step is a library call.
+costs no new LLM call. A long run goes in chunks that outlive their machine (`chunks.py`: an
+archive of the pairs, a time budget, a continue from the archive). This module only
+orchestrates; each step is a library call.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from dataclasses import asdict
@@ -24,16 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
-from rmboost.errors import EarlyStop, UsageError
 from rmboost.experiment.agreement_table import agreement_markdown, agreement_section
 from rmboost.experiment.calibration import calibration_section
 from rmboost.experiment.calibration_sets import UNTRAINED, flip_name, write_calibration_sets
 from rmboost.experiment.calibration_tables import calibration_markdown, headline, plot_calibration
+from rmboost.experiment.chunks import Chunk, ChunkOptions
 from rmboost.experiment.config import ExperimentConfig, load_config
 from rmboost.experiment.dataset import Prepared, describe, given_prompts, pool_prompts, prepare, write_pairs
 from rmboost.experiment.folder_state import check_folder, record
 from rmboost.experiment.log import log
-from rmboost.experiment.pairs_archive import check_archive, restore_pairs
 from rmboost.experiment.summary import combined, controls_section, differences
 from rmboost.experiment.syn_sets import cut_sets, read_pair_rows, target_size, variant_options
 from rmboost.experiment.tables import (
@@ -45,8 +45,6 @@ from rmboost.experiment.tables import (
 )
 from rmboost.experiment.training import Trainer
 from rmboost.generation.config import GenerateConfig
-from rmboost.generation.run import run_local
-from rmboost.generation.settings import SettingsRefusal
 
 __all__ = ["Experiment", "ExperimentConfig", "load_config", "run_experiment"]
 
@@ -55,9 +53,11 @@ PARTIAL_EVERY = 30.0  # seconds between two partial writes of the results files
 
 
 class Experiment(Trainer):
-    def __init__(self, config: ExperimentConfig, output: str | Path, pairs_from: str | Path | None = None) -> None:
+    def __init__(self, config: ExperimentConfig, output: str | Path, pairs_from: str | Path | None = None,
+                 chunk: ChunkOptions | None = None) -> None:
         super().__init__(config, output)
-        self.pairs_from = None if pairs_from is None else Path(pairs_from)
+        options = chunk or ChunkOptions(pairs_from=None if pairs_from is None else Path(pairs_from))
+        self.chunk = Chunk(options, self.out)  # what this invocation restores, generates and archives
         self.generation: list[dict[str, Any]] = []  # each method's run summary, as this invocation ran it
         self.data_info: dict[str, Any] = {}
         self.sizes: dict[str, Any] = {}
@@ -94,6 +94,7 @@ class Experiment(Trainer):
         return {v.name: variant_options(c, v, prompts, self.real_pairs) for v in c.methods}
 
     def generate_all(self, prompts: Path, real: Path, plan: dict[str, dict[str, Any]]) -> dict[str, Path]:
+        """Every variant's pairs, as this chunk of the run leaves them (`chunks.py`)."""
         c = self.config
         made: dict[str, Path] = {}
         scorer_path: str | None = None
@@ -103,36 +104,26 @@ class Experiment(Trainer):
             source = prompts if given is None else given_prompts(self.out, int(given))
             if options.pop("given_responses", False):
                 source = pool_prompts(self.out)
-            if v.method == "west-of-n" and options.get("scorer", c.west_of_n_scorer) == "real-rm":
+            if (v.method == "west-of-n" and options.get("scorer", c.west_of_n_scorer) == "real-rm"
+                    and self.chunk.generates):
                 if scorer_path is None:
                     # The paper's West-of-N scores with a reward model trained on the real data; it is
                     # the same model as the Real row of the results, so it is trained once.
-                    self.train_and_score("real", [real], "embed-linear")
-                    scorer_path = str(self.out / "models" / "real--embed-linear")
+                    folder = self.model_folder("real", "embed-linear", c.seed)
+                    scorer_path = str(self.chunk.scorer(folder, lambda: self.train_and_score("real", [real],
+                                                                                             "embed-linear")))
                 options["scorer"] = scorer_path
             out = self.out / "pairs" / f"{v.name}.jsonl"
-            if self.pairs_from is not None:
-                made[v.name] = restore_pairs(self.pairs_from, v.name, out)
-                log(f"{v.name}: pairs from {self.pairs_from} (no generation, no LLM call)")
-                continue
-            log(f"generating with {v.name} ({v.method}) -> {out}")
             gen = GenerateConfig(input=str(source), output=str(out), method=v.method,
                                  **{"seed": c.seed, "progress": True, **{k: val for k, val in options.items()
                                                          if k not in ("input", "output", "method")}})
-            try:
-                summary = asyncio.run(run_local(gen))
-            except SettingsRefusal as e:
-                # A pair file made by hand or another tool with other settings: `experiment` has no
-                # --append (one folder, one config), so the message names what it does have.
-                raise UsageError(f"{e.what}. Give another --output, or rerun with --replace to delete this "
-                                 "folder's results and start afresh") from e
-            if summary.stopped_early:
-                raise EarlyStop(f"{v.name}: {summary.stopped_early}", summary)
-            log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, "
-                f"{summary.calls_sent} calls sent, {summary.cache_hits} from cache, {summary.wall_seconds:.0f}s")
-            self.generation.append({"set": v.name, "method": v.method, **asdict(summary),
-                                    "per_pair": summary.per_pair(),
-                                    "pairs_per_prompt": options.get("pairs_per_prompt", 1)})
+            summary = self.chunk.generate(v.name, gen)
+            if summary is not None:
+                log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, {summary.calls_sent} "
+                    f"calls sent, {summary.cache_hits} from cache, {summary.wall_seconds:.0f}s")
+                self.generation.append({"set": v.name, "method": v.method, **asdict(summary),
+                                        "per_pair": summary.per_pair(),
+                                        "pairs_per_prompt": options.get("pairs_per_prompt", 1)})
             made[v.name] = out
         return made
 
@@ -179,13 +170,14 @@ class Experiment(Trainer):
         c = self.config
         start = time.monotonic()
         check_folder(self.out, c, replace)  # before anything in the folder changes
-        if self.pairs_from is not None:
-            check_archive(self.pairs_from, [v.name for v in c.methods])
+        self.chunk.before_run(c)
         self.out.mkdir(parents=True, exist_ok=True)
         record(self.out, c)
         prepared = self.prepare_data()
         plan = self.plan()
         made = self.generate_all(prepared.prompts, prepared.real, plan)
+        if not self.chunk.complete:  # the time budget ran out: what was made is kept, training waits
+            return self.chunk.stopped()
         self.agreement = agreement_section(c, self.out, made)
         syn = self.equalise(made, self.write_controls(prepared))
         calibration = self.write_calibration(prepared.real)
@@ -278,11 +270,20 @@ class Experiment(Trainer):
 
 
 def run_experiment(config_path: str | Path, output: str | Path | None = None, quiet: bool = False,
-                   replace: bool = False, pairs_from: str | Path | None = None) -> dict[str, Any]:
+                   replace: bool = False, pairs_from: str | Path | None = None, *,
+                   continue_from: str | Path | None = None, archive: str | Path | None = None,
+                   generate_for: float | None = None) -> dict[str, Any]:
     """Run the config's comparison; `quiet` turns off the progress of generation and training;
     `replace` deletes the results of another config in the output folder instead of refusing;
-    `pairs_from` takes every method's pairs from an archive folder instead of generating them."""
+    `pairs_from` takes every method's pairs from an archive folder instead of generating them;
+    `continue_from` takes what an archive holds and generates the rest; `archive` keeps each
+    method's pairs there; `generate_for` (minutes) stops generating then and returns, untrained,
+    with `complete: False` (`chunks.py`)."""
     config = load_config(config_path)
     if quiet:
         config.generation["progress"] = False
-    return Experiment(config, output or Path("runs") / config.name, pairs_from).run(replace)
+    def path(p: str | Path | None) -> Path | None:
+        return None if p is None else Path(p)
+
+    chunk = ChunkOptions(path(pairs_from), path(continue_from), path(archive), generate_for)
+    return Experiment(config, output or Path("runs") / config.name, chunk=chunk).run(replace)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from rmboost.errors import InputError
@@ -132,7 +132,7 @@ class Engine:
             await self.drain(0)
             self.input_error(e)
             return []
-        ids = [rec.id] if k_max == 1 else [f"{rec.id}#{k}" for k in range(k_max)]
+        ids = item_ids(rec.id, k_max)
         todo = [(k, i) for k, i in enumerate(ids) if i not in self.options.done_ids]
         self.stats.skipped_done += len(ids) - len(todo)
         if not todo:
@@ -230,6 +230,21 @@ async def run_method(method: Method, llm: LLM, records: RecordStream, on_pair: P
     """Run `method` over `records`; `options` are `EngineOptions` fields."""
     opts = EngineOptions(**options)  # type: ignore[arg-type]
     return await Engine(method, llm, on_pair, on_failure, opts, progress, error_budget).run(records)
+
+
+def take_until(records: RecordStream,
+               stop: Callable[[], bool]) -> Iterator[PromptRecord | tuple[int, PromptRecord] | InputError]:
+    """`records` until `stop()`, asked before each one, says so: a run with a time budget takes no new
+    prompt after it, and the engine finishes those in flight."""
+    for rec in records:
+        if stop():
+            return
+        yield rec
+
+
+def item_ids(prompt_id: str, k_max: int) -> list[str]:
+    """The work-item ids of a prompt that becomes `k_max` items: its own id for one, `<id>#<k>` for more."""
+    return [prompt_id] if k_max == 1 else [f"{prompt_id}#{k}" for k in range(k_max)]
 
 
 def context_overflow(method: Method, llm: LLM, record: PromptRecord) -> InputError | None:

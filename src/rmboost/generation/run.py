@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,13 @@ from rmboost.backends import Backend, BackendError, backend_class, create_backen
 from rmboost.errors import InputError, UsageError, UserError
 from rmboost.generation.config import GenerateConfig
 from rmboost.generation.cost import Prices, projected_total, resolve_prices
-from rmboost.generation.engine import EngineStats, run_method
+from rmboost.generation.engine import EngineStats, run_method, take_until
 from rmboost.generation.progress import Progress, count_prompts
 from rmboost.generation.settings import check_applicable, row_files, row_settings, settle_settings
 from rmboost.generation.summary import RunSummary
 from rmboost.io.output import (
     WriterLock,
+    check_output,
     drop_retryable_failures,
     finished_ids,
     journal_to_parquet,
@@ -35,12 +36,13 @@ from rmboost.io.output import (
     read_output_rows,
 )
 from rmboost.io.prompts import read_prompts
-from rmboost.io.rows import JsonlAppender, repair_torn_tail, require_rows
+from rmboost.io.row_kinds import expect_rows
+from rmboost.io.rows import JsonlAppender, iter_rows, repair_torn_tail, require_rows
 from rmboost.llm import LLM
 from rmboost.llm.cache import RequestCache, default_cache_dir
 from rmboost.methods import Method, SamplingConfig, create_method
 from rmboost.methods.checks import normalise
-from rmboost.prompts.tasks import load_task
+from rmboost.prompts.tasks import BUILTIN_TASKS, load_task
 from rmboost.records import PromptRecord, Usage
 
 
@@ -139,7 +141,10 @@ async def write_pairs(
                 cache.close()
         summary = run_summary(config, paths, stats, method, llm.billed, prices, total, time.monotonic() - start)
         summary.settings = settings_hash
-        paths["summary"].write_text(json_text(summary.to_dict()))
+        # A run that did nothing (a resume of a finished output) keeps the summary of the run that
+        # made the pairs: the dataset card and the report read their calls and tokens from it.
+        if not (summary.did_nothing and paths["summary"].exists()):
+            paths["summary"].write_text(json_text(summary.to_dict()))
     return summary
 
 
@@ -192,6 +197,7 @@ def run_summary(config: GenerateConfig, paths: dict[str, Path], stats: EngineSta
         billed_prompt_tokens=billed.prompt_tokens, billed_completion_tokens=billed.completion_tokens,
         cost_usd=cost,
         projected_cost_usd=None if cost is None or remaining is None else projected_total(cost, processed, remaining),
+        input=str(config.input), limit=config.limit,
     )
 
 
@@ -199,19 +205,53 @@ def json_text(row: dict[str, Any]) -> str:
     return json.dumps(row, indent=2) + "\n"
 
 
+def rows_task(path: str | Path) -> tuple[str, int] | None:
+    """The task the prompt rows name (`task`) and the first line naming it; None when no row names
+    one. Rows that name two tasks are a `UsageError`: one run lays every prompt out by one task."""
+    found: tuple[str, int] | None = None
+    for line, row in iter_rows(path):
+        task = row.get("task") if isinstance(row, dict) else None
+        if not isinstance(task, str) or not task:
+            continue
+        if task not in BUILTIN_TASKS:
+            raise InputError(str(path), line, "task", f"must be one of {', '.join(BUILTIN_TASKS)}, got {task!r}")
+        if found is None:
+            found = (task, line)
+        elif task != found[0]:
+            raise UsageError(f"{path}: rows name two tasks ({found[0]!r} at line {found[1]}, {task!r} at line "
+                             f"{line}); one run lays every prompt out by one task: split the file by task")
+    return found
+
+
+def check_rows_task(config: GenerateConfig) -> None:
+    """Refuse a run whose task is not the one its rows name (`rmboost generate` without --task takes
+    the rows' task): the prompts would be laid out and judged as another task's, in silence."""
+    named = rows_task(config.input)
+    if named is not None and named[0] != config.task:
+        raise UsageError(f"{config.input}:{named[1]}: the rows' task is {named[0]!r} but --task is "
+                         f"{config.task!r}; leave out --task to use the rows' task (in Python: "
+                         f"GenerateConfig(task={named[0]!r})), or remove `task` from the rows")
+
+
 def cache_file(config: GenerateConfig) -> Path | None:
     return Path(config.cache_dir or default_cache_dir()) / "requests.sqlite" if config.cache else None
 
 
-async def run_local(config: GenerateConfig, backend: Backend | None = None) -> RunSummary:
-    """The whole run in this process: `config`'s prompts into `config.output`."""
+async def run_local(config: GenerateConfig, backend: Backend | None = None,
+                    stop: Callable[[], bool] | None = None) -> RunSummary:
+    """The whole run in this process: `config`'s prompts into `config.output`; with `stop`, no new
+    prompt is taken once it returns True (the experiment's time budget, `engine.take_until`)."""
     if not config.input or not config.output:
         raise UsageError("both input and output are required")
     if config.base_url and "," in config.base_url:
         raise UsageError("several --base-url replicas need --engine ray; the local engine talks to one server")
     method = build_method(config)
     require_rows(config.input, "prompts")
+    expect_rows(config.input, ("prompts",), "rmboost generate --input")
+    check_rows_task(config)
+    check_output(config.output)
     total = count_prompts(config.input, config.limit)
     backend = backend or build_backend(config)  # before the lock: a refused option leaves no file behind
-    return await write_pairs(config, method, read_prompts(config.input), output_paths(config.output, config.format),
-                             cache_file(config), backend, total=total)
+    records = read_prompts(config.input)
+    return await write_pairs(config, method, records if stop is None else take_until(records, stop),
+                             output_paths(config.output, config.format), cache_file(config), backend, total=total)

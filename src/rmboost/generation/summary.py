@@ -32,6 +32,16 @@ class RunSummary:
     billed_completion_tokens: int = 0
     cost_usd: float | None = None  # None when no prices were given
     projected_cost_usd: float | None = None  # for every prompt of the input, at this run's rate
+    # How the run was asked for, beyond the settings file (which holds what changes a row): the
+    # prompt file and --limit, so the run's command can be rebuilt (the dataset card).
+    input: str | None = None
+    limit: int | None = None
+
+    @property
+    def did_nothing(self) -> bool:
+        """No pair, no failure, no LLM call: a resume of a finished run. Its summary is not worth
+        keeping over the one of the run that made the pairs."""
+        return not (self.pairs or self.failures or self.calls_sent or self.cache_hits or self.input_errors)
 
     def per_pair(self) -> dict[str, float | None]:
         """Calls and tokens per new pair; each None (absent, not 0 or a total) when the run made no pair."""

@@ -32,7 +32,8 @@ def card_metadata(facts: Provenance, license: str, name: str) -> dict[str, Any]:
         "pretty_name": name,
         "license": license,
         "task_categories": ["text-generation"],
-        "tags": list(dict.fromkeys(["rmboost", "synthetic", "preference", "dpo", "reward-modeling",
+        "tags": list(dict.fromkeys(["rmboost", "synthetic" if facts.synthetic else "human-feedback", "preference",
+                                    "dpo", "reward-modeling",
                                     *([str(facts.setting("method"))] if facts.setting("method") else [])])),
         "size_categories": [size_category(facts.rows)],
         "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}],
@@ -93,10 +94,20 @@ def outcome(facts: Provenance) -> list[str]:
     return out
 
 
+def row_tokens(facts: Provenance) -> list[str]:
+    """What the pairs in the file took, from their own `usage` (every run that made one counts)."""
+    u = facts.row_usage
+    if not u:
+        return []
+    return ["", f"The {facts.rows} pairs' own `usage` column adds up to {u['calls']} LLM calls "
+            f"({u['cached_calls']} from the cache), {u['prompt_tokens']} prompt and {u['completion_tokens']} "
+            "completion tokens, whichever run made them."]
+
+
 def cost(facts: Provenance) -> list[str]:
     s = facts.summary
     if s is None:
-        return ["## Tokens and cost", "", "Not recorded: no run summary beside the pair file."]
+        return ["## Tokens and cost", "", "Not recorded: no run summary beside the pair file.", *row_tokens(facts)]
     money = f"${s.cost_usd:.6g}" if s.cost_usd is not None else "not computed (no prices were given)"
     rows = [("pairs made by the run", s.pairs), ("LLM calls sent", s.calls_sent),
             ("answered from the cache", s.cache_hits),
@@ -109,7 +120,7 @@ def cost(facts: Provenance) -> list[str]:
         note = f"From the last run's summary, which made {s.pairs} of the {facts.rows} pairs (earlier runs resumed)."
     else:
         note = "From the run summary."
-    return ["## Tokens and cost", "", note, "", *_table(rows)]
+    return ["## Tokens and cost", "", note, "", *_table(rows), *row_tokens(facts)]
 
 
 def scoring(facts: Provenance) -> list[str]:
@@ -126,7 +137,8 @@ def render_card(facts: Provenance, license: str = "other", name: str | None = No
     """README.md for the exported pairs of `facts` (`repo`: the Hub repo it goes to, if known)."""
     title = name or facts.pairs_file.rsplit("/", 1)[-1].split(".")[0]
     header = yaml.safe_dump(card_metadata(facts, license, title), sort_keys=False, allow_unicode=True)
-    made = " made with rmboost" if facts.settings is not None else ""
+    made = (" made with rmboost" if facts.settings is not None
+            else " labelled by people" if facts.methods and set(facts.methods) == {"human"} else "")
     intro = [f"# {title}", "", f"{facts.rows} preference pairs{made}, in TRL's preference format "
              "(`prompt`, `chosen`, `rejected`) plus metadata columns; mapping columns (`params`, `usage`, ...) are "
              "JSON text.", ""]

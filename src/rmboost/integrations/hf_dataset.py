@@ -7,7 +7,8 @@ whose values are mappings (`params`, `usage`, ...) becomes JSON text, as rmboost
 store it, since rows of different methods hold different keys there. Lists of messages stay lists
 of `{role, content}`. The folder is written beside its final place and then moved there, so an
 interrupted export leaves the old folder or the new one; a folder that is not an earlier export is
-never replaced. Pushing sends the data with `DatasetDict.push_to_hub`, then the card with
+never replaced, nor (without `replace`) the export of another pair file (`rmboost_export.json` names
+the file a folder was exported from). Pushing sends the data with `DatasetDict.push_to_hub`, then the card with
 `huggingface_hub.DatasetCard.push_to_hub`, since `datasets` writes only a header of its own.
 
 Left out: what the card says (`dataset_card.py`, `provenance.py`).
@@ -26,9 +27,12 @@ from rmboost.data.trl_pairs import parse_row as parse_pair_row
 from rmboost.errors import UsageError, UserError
 from rmboost.integrations.dataset_card import render_card
 from rmboost.integrations.provenance import read_provenance
+from rmboost.io.output import check_output
+from rmboost.io.row_kinds import PAIRS, expect_rows
 from rmboost.io.rows import read_rows
 
 CARD = "README.md"
+SOURCE = "rmboost_export.json"  # which pair file the folder is the export of
 
 
 @dataclass
@@ -56,22 +60,43 @@ def columns(path: Path) -> dict[str, list[Any]]:
                 for r in rows] for k in names}
 
 
-def check_target(folder: Path) -> None:
-    if folder.exists() and (not folder.is_dir() or (any(folder.iterdir())
-                                                    and not (folder / "dataset_dict.json").is_file())):
+def exported_from(folder: Path) -> str | None:
+    """The pair file an earlier export into `folder` was made from (None: unknown or none)."""
+    try:
+        value = json.loads((folder / SOURCE).read_text(encoding="utf-8")).get("pairs_file")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(value) if value else None
+
+
+def check_target(folder: Path, source: Path, replace: bool = False) -> None:
+    """Refuse, before anything is read, a `--to` that is a file or cannot be written, a folder that
+    is not an earlier export, and (without `replace`) the export of another pair file."""
+    check_output(folder, "--to", folder=True)
+    if not folder.exists() or not any(folder.iterdir()):
+        return
+    if not (folder / "dataset_dict.json").is_file():
         raise UsageError(f"--to {folder}: exists and is not an earlier export (no dataset_dict.json); choose "
                          "another folder")
+    earlier = exported_from(folder)
+    if not replace and earlier != str(source.resolve()):
+        raise UsageError(f"--to {folder}: holds the export of {earlier or 'another pair file'}; give --replace to "
+                         "replace it, or another folder")
 
 
 def export_pairs(pairs_file: str | Path, to: str | Path, *, license: str = "other", name: str | None = None,
-                 push_to_hub: str | None = None, private: bool = False) -> ExportResult:
+                 push_to_hub: str | None = None, private: bool = False, replace: bool = False) -> ExportResult:
     """Write `pairs_file` to the folder `to` as a `datasets` DatasetDict with a README.md card;
-    with `push_to_hub` (a repo id such as `user/name`), push both to the Hub as well."""
+    with `push_to_hub` (a repo id such as `user/name`), push both to the Hub as well. A folder
+    holding the export of another pair file is replaced only with `replace`."""
     import datasets
 
     datasets.disable_progress_bars()
     src, folder = Path(pairs_file), Path(to)
-    check_target(folder)
+    if not src.is_file():
+        raise UserError(f"{src}: no such file")
+    expect_rows(src, PAIRS, "rmboost export")
+    check_target(folder, src, replace)
     facts = read_provenance(src)
     try:
         table = datasets.Dataset.from_dict(columns(src))
@@ -84,6 +109,7 @@ def export_pairs(pairs_file: str | Path, to: str | Path, *, license: str = "othe
         shutil.rmtree(staging)
     dataset.save_to_disk(str(staging))
     (staging / CARD).write_text(card, encoding="utf-8")
+    (staging / SOURCE).write_text(json.dumps({"pairs_file": str(src.resolve())}) + "\n", encoding="utf-8")
     if folder.exists():
         shutil.rmtree(folder)
     staging.rename(folder)

@@ -28,6 +28,7 @@ from rmboost.io.rows import read_rows
 
 # Settings that hold a file's digest, not the option's value; the file's name is in `files`.
 DIGEST_SETTINGS = ("aspects", "template", "scorer", "judge_template")
+USAGE_KEYS = ("calls", "cached_calls", "prompt_tokens", "completion_tokens")
 
 
 @dataclass
@@ -45,6 +46,15 @@ class Provenance:
     aspects: dict[str, int] = field(default_factory=dict)
     scoring: dict[str, Any] | None = None  # the settings of `rmboost score`, for a scored file
     command: str | None = None
+    methods: dict[str, int] = field(default_factory=dict)  # the rows' `method` -> count
+    # The rows' own `usage` summed (calls, cached_calls, prompt_tokens, completion_tokens): what every
+    # pair in the file took, whichever run made it; empty when no row records it.
+    row_usage: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the pairs were made by a model (a generation run, a method's rows), not by people."""
+        return self.settings is not None or any(m and m != "human" for m in self.methods)
 
     def setting(self, name: str) -> Any:
         return (self.settings or {}).get(name)
@@ -74,14 +84,20 @@ def read_json(path: Path) -> dict[str, Any] | None:
 def count_rows(path: Path, facts: Provenance) -> None:
     labels: Counter[str] = Counter()
     aspects: Counter[str] = Counter()
+    methods: Counter[str] = Counter()
+    usage: Counter[str] = Counter()
     for line, row in read_rows(path):
         if not isinstance(row, dict):
             raise InputError(str(path), line, None, "expected a JSON object (a preference pair)")
         facts.rows += 1
         if row.get("label"):
             labels[str(row["label"])] += 1
+        methods[str(row.get("method") or "")] += 1
         aspects.update(str(a) for a in row.get("aspects") or [] if isinstance(row.get("aspects"), list))
-    facts.labels, facts.aspects = dict(labels), dict(aspects.most_common())
+        if isinstance(row.get("usage"), dict):
+            usage.update({k: int(v) for k, v in row["usage"].items() if k in USAGE_KEYS and isinstance(v, int)})
+    facts.labels, facts.aspects, facts.methods = dict(labels), dict(aspects.most_common()), dict(methods)
+    facts.row_usage = {k: usage[k] for k in USAGE_KEYS} if usage else {}
 
 
 def count_failures(path: Path, facts: Provenance) -> str | None:
@@ -98,9 +114,13 @@ def count_failures(path: Path, facts: Provenance) -> str | None:
     return str(source) if source else None
 
 
-def equivalent_command(settings: dict[str, Any], files: dict[str, str], output: str, prompts: str | None) -> str:
-    """`rmboost generate ...` with every recorded setting that is not the default."""
+def equivalent_command(settings: dict[str, Any], files: dict[str, str], output: str, prompts: str | None,
+                       limit: int | None = None) -> str:
+    """`rmboost generate ...` with every recorded setting that is not the default, and the last
+    run's `--limit` (from its summary)."""
     words = ["rmboost", "generate", "--input", prompts or "PROMPTS", "--output", output]
+    if limit is not None:
+        words += ["--limit", str(limit)]
     defaults = {f.name: f.default for f in dataclasses.fields(GenerateConfig)}
     for name in ROW_SETTINGS:
         value = files.get(name) if name in DIGEST_SETTINGS else settings.get(name)
@@ -137,6 +157,9 @@ def read_provenance(pairs_file: str | Path) -> Provenance:
     summary = read_json(paths["summary"])
     facts.summary = RunSummary.from_dict(summary) if summary else None
     prompts = count_failures(paths["failures"], facts)
+    if facts.summary is not None and facts.summary.input:
+        prompts = facts.summary.input
     if facts.settings is not None:
-        facts.command = equivalent_command(facts.settings, facts.files, str(paths["output"]), prompts)
+        limit = facts.summary.limit if facts.summary is not None else None
+        facts.command = equivalent_command(facts.settings, facts.files, str(paths["output"]), prompts, limit)
     return facts

@@ -12,12 +12,43 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rmboost.errors import InputError, OutputLocked, UserError
-from rmboost.io.rows import iter_rows, write_parquet, write_rows
+from rmboost.io.rows import cannot_write, iter_rows, write_parquet, write_rows
+
+
+def _nearest_existing(p: Path) -> Path:
+    here = p.absolute()
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    return here
+
+
+def check_output(path: str | Path, what: str = "--output", folder: bool = False) -> None:
+    """Refuse, before any work starts, an output that cannot be written: a parent that is a file, a
+    folder given for a file (or a file for a folder), a place nobody may write to (`/proc/...`, a
+    read-only disk). A `UserError` (exit 3) naming it; nothing is created. The check writes a
+    temporary file into the nearest folder that exists and removes it, since permission bits do not
+    tell what root may do, and a read-only mount says so only to a write."""
+    p = Path(path)
+    if p.exists() and folder != p.is_dir():
+        kind, wanted = ("a file", "a folder") if folder else ("a folder", "a file name")
+        raise UserError(f"{p}: {what} is {kind}; give {wanted}")
+    base = _nearest_existing(p if folder else p.parent)
+    if not base.is_dir():
+        raise UserError(f"{p}: {what} cannot be created: {base} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(dir=base, prefix=".rmboost-probe-")
+        os.close(fd)
+        os.remove(probe)
+        if p.is_file() and not os.access(p, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as e:
+        raise UserError(f"{p}: {what} cannot be written ({e.strerror or e} in {base})") from None
 
 
 def output_paths(output: str | Path, fmt: str = "jsonl") -> dict[str, Path]:
@@ -79,10 +110,13 @@ def read_settings(path: Path) -> dict[str, Any] | None:
 
 def write_settings(path: Path, record: dict[str, Any]) -> None:
     """Replace the settings file atomically, so a killed run leaves the old one or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise cannot_write(path, e) from e
 
 
 def journal_to_parquet(journal: Path, output: Path) -> int:
@@ -99,8 +133,11 @@ class WriterLock:
         self._fd: int | None = None
 
     def __enter__(self) -> WriterLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise cannot_write(self.path, e) from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -44,6 +44,18 @@ def _check_messages(value: list[Any], source: str, line: int) -> list[dict[str, 
     return messages
 
 
+def parse_context(row: dict[str, Any], source: str, line: int) -> str | None:
+    """A row's `context` as one text (a list of passages joined by blank lines), None when absent
+    or empty; `InputError` when it is neither text nor a list of texts."""
+    context = row.get("context")
+    if isinstance(context, list) and all(isinstance(c, str) for c in context):
+        context = "\n\n".join(context)
+    if context is not None and not isinstance(context, str):
+        raise InputError(source, line, "context",
+                         f"must be a string or a list of strings, got {type(context).__name__}")
+    return context or None
+
+
 def parse_row(row: Any, source: str, line: int) -> PromptRecord:
     """Validate one decoded row; raise `InputError` for the first problem found."""
     if not isinstance(row, dict):
@@ -62,12 +74,7 @@ def parse_row(row: Any, source: str, line: int) -> PromptRecord:
         raise InputError(
             source, line, "prompt", f"must be a string or a list of messages, got {type(prompt).__name__}"
         )
-    context = row.get("context")
-    if isinstance(context, list) and all(isinstance(c, str) for c in context):
-        context = "\n\n".join(context)
-    if context is not None and not isinstance(context, str):
-        raise InputError(source, line, "context",
-                         f"must be a string or a list of strings, got {type(context).__name__}")
+    context = parse_context(row, source, line)
     rid = row.get("id")
     if rid is None:
         rid = stable_id(prompt, context)

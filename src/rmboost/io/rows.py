@@ -1,6 +1,7 @@
 """The one place rows (dicts) are read from and written to files: JSONL (one JSON value a line), a
 `.json` file holding a list, or Parquet (`.parquet` or `.pq`). A `.json` file that does not open
-with `[` is JSON lines under another name (OpenAI's TL;DR `batch*.json`, `datasets`' `to_json`).
+with `[` is JSON lines under another name (OpenAI's TL;DR `batch*.json`, `datasets`' `to_json`), or
+one pretty-printed object (one row).
 Rows carry their 1-based line (row, for Parquet) number, so a bad one can be named. What a row must
 contain is the loaders' business.
 
@@ -115,6 +116,22 @@ def _opens_a_list(path: Path) -> bool:
     return True
 
 
+def _one_document(path: Path) -> dict[str, Any] | None:
+    """A `.json` file that holds one object spread over several lines (pretty-printed), or None when
+    its first line is a row of its own (JSON lines) or the whole is no JSON object."""
+    with path.open("rb") as f:
+        first = next((raw for raw in f if raw.strip()), b"")
+    try:
+        json.loads(first.decode("utf-8-sig"))
+        return None  # a whole row on the first line: JSON lines
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        try:
+            value = decode_json_line(path.read_bytes(), str(path), 0)
+        except InputError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
 def iter_rows(path: str | Path) -> Iterator[tuple[int, Any | InputError]]:
     """`(line, row)` for each row, with a row that cannot be decoded given as its `InputError`, in
     place, so that a caller can stop at it or go on. A missing file is a `UserError`; a `.json`
@@ -132,6 +149,11 @@ def iter_rows(path: str | Path) -> Iterator[tuple[int, Any | InputError]]:
             raise InputError(str(path), 0, None, "a .json file must hold a list of rows")
         yield from enumerate(data, start=1)
         return
+    if p.suffix == ".json":
+        one = _one_document(p)
+        if one is not None:  # a pretty-printed object: one row over many lines
+            yield 1, one
+            return
     # Bytes, split at \n only: text mode would also split at a lone \r inside a row, and would
     # raise on the first invalid UTF-8 byte instead of naming the line.
     with p.open("rb") as f:
@@ -203,19 +225,28 @@ def write_parquet(path: str | Path, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
+def cannot_write(path: str | Path, error: OSError) -> UserError:
+    """The one line for an output that the system refuses (a parent that is a file, no permission,
+    a read-only disk), instead of a traceback."""
+    return UserError(f"{path}: cannot write this output: {error.strerror or error}")
+
+
 def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], fmt: str | None = None) -> int:
     """Write rows as JSONL (default) or Parquet (`fmt="parquet"` or a Parquet name), replacing the
     file atomically (via a temporary file); return the count."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     rows = list(rows)
-    if fmt == "parquet" or (fmt is None and is_parquet(p)):
-        return write_parquet(p, rows)
-    tmp = Path(f"{p}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(encode_row(r) + "\n")
-    os.replace(tmp, p)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "parquet" or (fmt is None and is_parquet(p)):
+            return write_parquet(p, rows)
+        tmp = Path(f"{p}.tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(encode_row(r) + "\n")
+        os.replace(tmp, p)
+    except OSError as e:
+        raise cannot_write(p, e) from e
     return len(rows)
 
 
@@ -224,10 +255,13 @@ class JsonlAppender:
     A torn last line (a write cut by kill -9) is cut off first."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        repair_torn_tail(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            repair_torn_tail(path)
+            self._f: IO[str] = path.open("a", encoding="utf-8")
+        except OSError as e:
+            raise cannot_write(path, e) from e
         self.path = path
-        self._f: IO[str] = path.open("a", encoding="utf-8")
         self.count = 0
 
     def write(self, row: dict[str, Any]) -> None:

@@ -9,7 +9,8 @@ input file it names (`source`, `line`) when that file is still there.
 
 A row is a pair by the rule every reader of pairs shares (`data.trl_pairs.parse_row`: `train`,
 `eval` and `stats` read with it too); a row that breaks it (a field missing, of the wrong type, not
-JSON) is left out of the page and its measures, counted, and its error (file, line, field) shown.
+JSON) is left out of the page and its measures, counted, and its error (file, line, field) shown,
+on the page and as a warning of the `rmboost.report` logger (the command prints it on stderr).
 A pairs file with rows but not one pair is refused with the first row's error.
 
 This module only reads; what the page shows of the rows is `payload.py`'s business.
@@ -18,6 +19,7 @@ This module only reads; what the page shows of the rows is `payload.py`'s busine
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +28,10 @@ from typing import Any
 from rmboost.data.trl_pairs import DIVERGED, Diverged, parse_row
 from rmboost.errors import InputError, UserError
 from rmboost.io.output import output_paths
+from rmboost.io.row_kinds import PAIRS, expect_rows
 from rmboost.io.rows import SkipCounter, is_parquet, read_rows
 
+LOG = logging.getLogger("rmboost.report")
 CUT_COPY = re.compile(r"\.syn\d+$")
 REAL_SET = ("real", Path("data") / "real_train.jsonl")
 
@@ -192,20 +196,28 @@ def row_notes(sets: list[PairSet]) -> list[str]:
             + "; ".join(s.row_errors[:3]) for s in sets if s.not_pairs]
 
 
+def said(notes: list[str]) -> list[str]:
+    """`notes`, also said on the `rmboost.report` logger, so the terminal tells what the page tells."""
+    for note in notes:
+        LOG.warning(note)
+    return notes
+
+
 def load(path: str | Path) -> ReportInput:
     p = Path(path)
     if p.is_file():
+        expect_rows(p, PAIRS, "rmboost report")
         name = p.with_suffix("").name if p.suffix in (".jsonl", ".parquet", ".pq", ".json") else p.name
         pair_set = load_set(name, p)
         if pair_set.row_errors and not pair_set.rows:  # a file of rows, not one of them a pair
             raise UserError(pair_set.row_errors[0])
-        return ReportInput("pairs", p, [pair_set], notes=row_notes([pair_set]))
+        return ReportInput("pairs", p, [pair_set], notes=said(row_notes([pair_set])))
     if is_experiment(p):
         results = _json_document(p / "results.json")
         notes = [] if results is not None else ["results.json is missing or unreadable (is the run unfinished?): "
                                                 "the report shows the pairs only"]
         sets = [load_set(name, f) for name, f in experiment_set_files(p, results)]
-        return ReportInput("experiment", p, sets, results, notes + row_notes(sets))
+        return ReportInput("experiment", p, sets, results, notes + said(row_notes(sets)))
     if p.is_dir():
         raise UserError(f"{p}: not an experiment output folder (no results.json, no pairs/); "
                         "give a pairs file or an experiment folder")

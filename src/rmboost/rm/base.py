@@ -10,15 +10,18 @@ lives in each kind's module, dispatch in `train.py`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import json
+import os
 import pickle
+import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from rmboost.errors import UserError
+from rmboost.errors import UsageError, UserError
 from rmboost.io.rows import write_rows
 from rmboost.records import Pair, Prompt
 from rmboost.rm.training_loop import Progress
@@ -62,8 +65,37 @@ def with_overrides(settings: S, seed: int, overrides: dict[str, Any]) -> S:
     given = {k: v for k, v in overrides.items() if v is not None}
     unknown = sorted(set(given) - names)
     if unknown:
-        raise UserError(f"this reward model kind has no setting {', '.join(unknown)}")
+        raise UsageError(f"this reward model kind has no setting {', '.join(unknown)}; it has "
+                         f"{', '.join(sorted(names - {'seed'}))}")
     return dataclasses.replace(settings, seed=seed, **given)  # type: ignore[type-var]
+
+
+def check_overrides(kind: str, overrides: dict[str, Any]) -> None:
+    """Refuse, before any data is read, a setting (`--epochs`, ...) that `kind` does not have: a
+    `UsageError` naming the kind and the settings it has. `validation_fraction` is every kind's."""
+    settings = kind_class(kind).settings_type
+    if settings is None:
+        return
+    names = {f.name for f in dataclasses.fields(settings)} - {"seed"}
+    unknown = sorted(k for k, v in overrides.items() if v is not None and k not in names | {"validation_fraction"})
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        raise UsageError(f"reward model kind {kind} has no setting {flags}; its settings are "
+                         f"{', '.join(sorted(names))}")
+
+
+def check_model_output(directory: str | Path, replace: bool) -> None:
+    """Refuse to train into a folder that already holds something (a saved model of any kind, or
+    other files) unless `replace`: then `save(..., replace=True)` replaces it wholly."""
+    d = Path(directory)
+    if replace or not d.is_dir() or not any(d.iterdir()):
+        return
+    try:
+        meta, _ = saved_meta(d)
+        what = f"a saved {meta['kind']} reward model"
+    except UserError:
+        what = "files that are no saved reward model"
+    raise UsageError(f"{d} already holds {what}; give --replace to replace the folder wholly, or another --output")
 
 
 def kind_class(kind: str) -> type[RewardModel]:
@@ -100,6 +132,31 @@ def saved_meta(directory: Path) -> tuple[dict[str, Any], type[RewardModel]]:
     return {"kind": meta["kind"], "settings": settings}, cls
 
 
+def _one_prompt(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and bool(value)
+                                      and all(isinstance(m, dict) and "role" in m for m in value))
+
+
+def one_or_many(score: Callable[..., list[float]]) -> Callable[..., list[float]]:
+    """`score` taking, besides two equal-length lists, one prompt with one response (a list of one
+    score) or one prompt with a list of responses (one score each)."""
+
+    @functools.wraps(score)
+    def wrapper(self: Any, prompts: Any, responses: Any) -> list[float]:
+        one = _one_prompt(prompts)
+        if isinstance(responses, str):
+            responses = [responses]
+        if one:
+            prompts = [prompts] * len(responses)
+        if len(prompts) != len(responses):
+            raise UsageError(f"score takes one prompt per response (or one prompt for all): got {len(prompts)} "
+                             f"prompts and {len(responses)} responses")
+        return score(self, list(prompts), list(responses))
+
+    wrapper.takes_one = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class RewardModel(ABC):
     """Scores a response to a prompt; higher means preferred. Scoring is deterministic."""
 
@@ -109,9 +166,17 @@ class RewardModel(ABC):
     # Rows of the training curve (see the module docstring); empty for a loaded model.
     curve: list[dict[str, Any]]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("score")
+        if own is not None and not getattr(own, "takes_one", False):
+            cls.score = one_or_many(own)  # type: ignore[method-assign]
+
     @abstractmethod
     def score(self, prompts: Sequence[Prompt], responses: Sequence[str]) -> list[float]:
-        """One score per (prompt, response); the two sequences have the same length."""
+        """One score per (prompt, response); the two sequences have the same length. Users may also
+        pass one prompt (a string or a conversation) with one response or a list of responses: every
+        kind's `score` is wrapped by `one_or_many`, so each kind only handles the lists."""
 
     @classmethod
     @abstractmethod
@@ -148,14 +213,28 @@ class RewardModel(ABC):
     def from_dir(cls, directory: Path, settings: dict[str, Any]) -> RewardModel:
         """Rebuild a model saved with `save`."""
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path, replace: bool = False) -> Path:
+        """Write the model into `directory`. With `replace`, it is written beside it first and then
+        takes the folder's place, so nothing of what the folder held before is left in it."""
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        self.save_weights(d)
-        if getattr(self, "curve", None):
-            write_rows(d / CURVE_FILE, self.curve)
-        meta = {"kind": self.kind_name(), "settings": self.settings()}
-        (d / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        target = d.with_name(f".{d.name}.saving") if replace else d
+        try:
+            if replace and target.exists():
+                shutil.rmtree(target)
+            target.mkdir(parents=True, exist_ok=True)
+            self.save_weights(target)
+            if getattr(self, "curve", None):
+                write_rows(target / CURVE_FILE, self.curve)
+            meta = {"kind": self.kind_name(), "settings": self.settings()}
+            (target / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            if replace:
+                if d.is_dir():
+                    shutil.rmtree(d)
+                elif d.exists():
+                    d.unlink()
+                os.replace(target, d)
+        except OSError as e:
+            raise UserError(f"{d}: cannot save the reward model here: {e.strerror or e}") from e
         return d
 
     def kind_name(self) -> str:

@@ -8,8 +8,11 @@ responses were scored or all rewards are equal); `extremes` always answers, for 
 A reranked row is the input row plus `rewards` (one per response), `best`, `worst`, their indices
 and `margin` (best minus worst reward). With `pairs=True` it is a TRL preference row instead
 (`prompt`, `chosen` = best, `rejected` = worst, `reward_chosen`, `reward_rejected`, `margin`), and a
-row whose rewards are all equal makes none. Scoring the rows (batches, files, resume) is
-`score_file.py`'s job; this module only reads one row and writes one row.
+row whose rewards are all equal makes none. A row is a prompt record: with `context` or `task` it is
+scored on its laid-out input (`prompts/model_input.py`), which a pair keeps as its `prompt`, as
+`rmboost generate` does; the record's own columns (`context`, `pairs`, `human`...) are not the
+pair's. Scoring the rows (batches, files, resume) is `score_file.py`'s job; this module only reads
+one row and writes one row.
 """
 
 from __future__ import annotations
@@ -19,9 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.errors import InputError
+from rmboost.prompts.model_input import row_input
 from rmboost.records import Prompt, stable_id
 from rmboost.rm.score_file import ScoreSummary, score_file
 from rmboost.rm.scoring import FINGERPRINT_COLUMN, RowKind, parse_prompt, parse_text
+
+# What a prompt row holds to be ranked (and the human labels `data --with-responses all` adds): not
+# columns of the pair it makes, whose `prompt` is the model's input (the passages laid out in it).
+PROMPT_ROW_FIELDS = ("prompt", "context", "responses", "pairs", "human", "response")
 
 
 def extremes(scores: Sequence[float]) -> tuple[int, int]:
@@ -56,7 +64,7 @@ class RerankRows(RowKind):
     def parse(self, row: Any, source: str, line: int) -> tuple[Prompt, list[str]]:
         if not isinstance(row, dict):
             raise InputError(source, line, None, "expected a JSON object with 'prompt' and 'responses'")
-        prompt = parse_prompt(row, source, line)
+        prompt = row_input(row, parse_prompt(row, source, line), source, line)
         responses = row.get("responses")
         if not isinstance(responses, list) or not responses:
             what = "is missing" if "responses" not in row else "must be a non-empty list"
@@ -76,8 +84,8 @@ class RerankRows(RowKind):
         if best_and_worst(rewards) is None:
             self.leave_out("all rewards equal: no pair")
             return None
-        kept = {k: v for k, v in row.items() if k not in ("responses", "prompt")}
-        return {"prompt": row["prompt"], "chosen": texts[best], "rejected": texts[worst],
+        kept = {k: v for k, v in row.items() if k not in PROMPT_ROW_FIELDS}
+        return {"prompt": prompt, "chosen": texts[best], "rejected": texts[worst],
                 **kept, "id": str(row.get("id") or stable_id(prompt)), "method": "rerank",
                 "reward_chosen": rewards[best], "reward_rejected": rewards[worst], "margin": margin,
                 FINGERPRINT_COLUMN: fingerprint}

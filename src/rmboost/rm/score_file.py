@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.errors import InputError, UsageError, UserError
-from rmboost.io.output import WriterLock, output_paths, read_settings, write_settings
+from rmboost.io.output import WriterLock, check_output, output_paths, read_settings, write_settings
+from rmboost.io.row_kinds import PAIRS, expect_rows
 from rmboost.io.rows import JsonlAppender, SkipCounter, is_parquet, iter_rows, require_rows, write_parquet
 from rmboost.progress_display import ProgressDisplay
 from rmboost.records import Prompt
@@ -96,9 +97,10 @@ def resume_point(paths: dict[str, Path], settings: dict[str, Any]) -> dict[str, 
     diffs = [f"{k}: {old.get(k, '(unset)')} -> {v}" for k, v in settings.items()
              if k not in WHERE and old.get(k, "(unset)") != v]
     if diffs:
-        raise UsageError(f"{paths['output']} was made otherwise (see {settings_file}): {'; '.join(diffs)}. One output "
-                         "never mixes two models' rewards: write to another --output, or remove this one and its "
-                         "settings file to score again")
+        why = ("One output never mixes two models' rewards" if old.get("rm_fingerprint") != settings["rm_fingerprint"]
+               else "One output holds rows scored one way")
+        raise UsageError(f"{paths['output']} was made otherwise (see {settings_file}): {'; '.join(diffs)}. {why}: "
+                         "write to another --output, or remove this one and its settings file to score again")
     done = saved.get("done") or {}
     point = {k: int(done.get(k, 0)) for k in ("line", "bytes", "rows")}
     if size < point["bytes"]:
@@ -176,6 +178,7 @@ def checked_kind(input: Path, kind: RowKind | None, min_margin: float | None, ba
     if batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
     require_rows(input, "rows to score")
+    expect_rows(input, ("prompts", *PAIRS) if kind is None else kind.reads, kind.command if kind else "rmboost score")
     if kind is None:
         first = next(iter(iter_rows(input)))[1]
         kind = kind_of_rows(None if isinstance(first, InputError) else first, min_margin)
@@ -194,6 +197,7 @@ def score_file(rm: str | Path, input: str | Path, output: str | Path, kind: RowK
         raise UsageError(f"--output {out} is the input: write the scored rows to another file")
     kind = checked_kind(src, kind, min_margin, batch_size)
     fingerprint = model_fingerprint(rm)
+    check_output(out)
     paths = output_paths(out, "parquet" if is_parquet(out) else "jsonl")
     settings = {"rm": str(rm), "rm_fingerprint": fingerprint, "input": str(src), "input_digest": file_digest(src),
                 **kind.options()}
@@ -235,6 +239,7 @@ def run_batches(rm: str | Path, kind: RowKind, work: Iterator[Job], batch_size: 
             if model is None:  # loaded only when there is something to score
                 start = time.monotonic()
                 model = RewardModel.load(rm)
+                model.score(["."], ["."])  # a kind's encoder loads on first use: count it as loading
                 summary.load_seconds = time.monotonic() - start
             for (_, row, prompt, _), rewards in zip(batch, score_batch(model, batch), strict=True):
                 written = kind.finish(row, prompt, rewards, summary.rm_fingerprint)

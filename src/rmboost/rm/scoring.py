@@ -6,7 +6,9 @@ Two row kinds: (prompt, response) rows get a `reward`; pair rows (TRL's `prompt`
 the model in `rm_fingerprint`: a digest of the model directory's files, so rewards of two models
 are never mistaken for one another (`score_file.py` refuses to mix them in one output). A prompt is
 a string or a list of `{role, content}` messages; a response a string or a one-message assistant
-list. The rerank kind is `rerank.py`; batches, files and resume are `score_file.py`'s.
+list. A (prompt, response) row with `context` or `task` (a prompt record) is scored on the input
+the model was trained on: laid out as generation shows it to the policy (`prompts/model_input.py`).
+The rerank kind is `rerank.py`; batches, files and resume are `score_file.py`'s.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 from rmboost.data.trl_pairs import Diverged
 from rmboost.data.trl_pairs import parse_row as parse_pair_row
 from rmboost.errors import InputError, UserError
+from rmboost.io.row_kinds import PAIRS
+from rmboost.prompts.model_input import row_input
 from rmboost.records import Prompt
 from rmboost.rm.base import saved_meta
 
@@ -75,6 +79,7 @@ class RowKind:
 
     name = "rows"
     command = "rmboost score"
+    reads: tuple[str, ...] = ("prompts",)  # the kinds of file (`io/row_kinds.py`) its rows come in
 
     def __init__(self, min_margin: float | None = None) -> None:
         self.min_margin = min_margin
@@ -98,7 +103,10 @@ class RowKind:
 
     def options(self) -> dict[str, Any]:
         """What changes the rows written, besides the model and the input (part of the settings)."""
-        return {"command": self.command, "kind": self.name, "min_margin": self.min_margin}
+        # `prompt_layout`: rows scored before a prompt row's context was laid out as in training
+        # (`prompts/model_input.py`) are not resumed into, and not mixed with, rows scored after.
+        return {"command": self.command, "kind": self.name, "min_margin": self.min_margin,
+                "prompt_layout": "model_input"}
 
 
 class ResponseRows(RowKind):
@@ -109,7 +117,7 @@ class ResponseRows(RowKind):
     def parse(self, row: Any, source: str, line: int) -> tuple[Prompt, list[str]]:
         if not isinstance(row, dict):
             raise InputError(source, line, None, "expected a JSON object with 'prompt' and 'response'")
-        prompt = parse_prompt(row, source, line)
+        prompt = row_input(row, parse_prompt(row, source, line), source, line)
         if "response" not in row:
             raise InputError(source, line, "response", "is missing (score needs prompt and response, or a pair: "
                              "prompt, chosen and rejected)")
@@ -125,6 +133,7 @@ class PairRows(RowKind):
     reads them); the written row adds `reward_chosen`, `reward_rejected` and `margin`."""
 
     name = "pairs"
+    reads = PAIRS
 
     def parse(self, row: Any, source: str, line: int) -> tuple[Prompt, list[str]]:
         try:
