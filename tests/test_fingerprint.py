@@ -182,3 +182,27 @@ def test_the_ray_engine_refuses_a_folder_made_with_other_settings(
     code, err = cli(capsys, *argv, "--seed", "3")
     assert code == 2 and str(folder) in err and "seed: 0 -> 3" in err
     assert {p.name: p.read_bytes() for p in folder.glob("part-*.jsonl")} == before
+
+
+def test_a_scorer_is_known_by_its_model_not_by_its_training_records(tmp_path: Path) -> None:
+    """A West-of-N scorer trained twice on the same pairs (a chunk continued on another machine) has
+    the same weights and other timings in eval.json / training_curve.jsonl: the same digest. A scorer
+    whose weights differ has another."""
+    from rmboost.generation.settings import file_settings
+
+    rows = [{"prompt": f"q{i}", "chosen": "a full answer. " * (1 + i % 3), "rejected": "no"} for i in range(12)]
+    data = write_jsonl(tmp_path / "pairs.jsonl", rows)
+    for name in ("a", "b"):
+        assert main(["train", "--rm", "features", "--data", str(data), "--output", str(tmp_path / name)]) == 0
+    (tmp_path / "b" / "eval.json").write_text('{"seconds": 99}')
+    with (tmp_path / "b" / "training_curve.jsonl").open("a") as f:
+        f.write('{"seconds": 12.5}\n')
+
+    def scorer_digest(folder: str) -> str:
+        config = GenerateConfig(input="x", output="y", method="west-of-n", scorer=str(tmp_path / folder))
+        return str(file_settings(config)["scorer"])
+
+    assert scorer_digest("a") == scorer_digest("b")
+    weights = json.loads((tmp_path / "b" / "weights.json").read_text())
+    (tmp_path / "b" / "weights.json").write_text(json.dumps(weights | {"changed": True}))
+    assert scorer_digest("a") != scorer_digest("b")

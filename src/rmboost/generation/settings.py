@@ -49,8 +49,14 @@ def builtin_bytes(name: str) -> bytes:
     return resources.files("rmboost.resources").joinpath(name).read_bytes()
 
 
+# What a reward-model folder holds besides the model: records of how it was trained and scored, with
+# timings that differ between two trainings of the same weights. A scorer's digest leaves them out,
+# so a retrained scorer with the same weights (a chunk continued on another machine) is the same.
+TRAINING_RECORDS = ("eval.json", "training_curve.jsonl")
+
+
 def folder_digest(path: Path) -> str:
-    files = sorted(p for p in path.rglob("*") if p.is_file())
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.name not in TRAINING_RECORDS)
     return digest(*(part for p in files for part in (str(p.relative_to(path)).encode(), p.read_bytes())))
 
 
