@@ -182,6 +182,14 @@ def test_misuse_and_a_missing_ray_are_clear_errors(tmp_path: Path, monkeypatch: 
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(UserError, match=r'pip install "ray\[data\]'):
         run(tmp_path, "ray", backend="fake", engine="ray")
+    # The input checks of a local run, before Ray is even imported: rows of another task, a pair file.
+    write_jsonl(tmp_path / "in.jsonl",
+                [{"id": "t1", "prompt": "Summarise.", "context": "POST: x", "task": "summarization"}])
+    with pytest.raises(UserError, match="task"):
+        run(tmp_path, "ray", backend="fake", engine="ray", task="qa")
+    write_jsonl(tmp_path / "in.jsonl", [{"prompt": "q", "chosen": "a", "rejected": "b"}])
+    with pytest.raises(UserError, match="holds preference pairs"):
+        run(tmp_path, "ray", backend="fake", engine="ray")
 
 
 class FakeCluster:

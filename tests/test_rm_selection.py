@@ -51,6 +51,9 @@ def test_overlap_baseline_in_report_and_table():
     assert report.baselines["overlap"].accuracy == pytest.approx((1 + 0 + 0.5) / 3)
     assert report.to_dict()["baselines"]["overlap"]["n"] == 3
     assert "baseline: word overlap" in format_table(report)
+    # the README promises `shorter` in every evaluation: the terminal table prints it (1 - longer)
+    shorter_line = next(line for line in format_table(report).splitlines() if "shorter response" in line)
+    assert float(shorter_line.split()[3]) == pytest.approx(1 - report.baselines["longer"].accuracy, abs=1e-3)
 
 
 # --- evidence selection -----------------------------------------------------------------------

@@ -158,3 +158,32 @@ def test_a_pretty_printed_single_object_json_is_one_row(tmp_path: Path) -> None:
     broken.write_text("{not json\n" + json.dumps(row) + "\n")
     got = list(iter_rows(broken))
     assert got[0][0] == 1 and "not valid JSON" in str(got[0][1]) and got[1] == (2, row)
+
+
+def test_train_on_binarized_ultrafeedback_leaves_out_ties_as_data_ultrafeedback_does(tmp_path: Path) -> None:
+    """Finding 8: the fixture's second row scores 7.0 against 7.0 (no preference); `train --data`
+    trained on it. Now both readers keep the same four pairs."""
+    from rmboost.data.formats import load_pairs
+
+    fixture = Path(__file__).parent / "fixtures" / "ultrafeedback_binarized.jsonl"
+    ties = [r for _, r in iter_rows(fixture) if r["score_chosen"] == r["score_rejected"]]
+    assert len(ties) == 1  # the oracle: a hand look at the fixture
+    kept = load_pairs(fixture, "trl")
+    assert len(kept) == 5 - 1 - 1  # five rows, one tie, one whose turns diverge (the loader's rule)
+    assert [p.chosen for p in kept] == [p.chosen for p in load_ultrafeedback(fixture)]
+    assert all("capital of Australia" not in p.prompt for p in kept)
+
+
+@pytest.mark.parametrize("command, swapped, holds", [
+    ("tldr", "ultrafeedback_binarized.jsonl", "binarized UltraFeedback pairs"),
+    ("qa-feedback", "tldr_comparisons.jsonl", "TL;DR comparisons"),
+])
+def test_the_data_loaders_name_what_a_swapped_file_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         command: str, swapped: str, holds: str) -> None:
+    """Finding 3 for `rmboost data`: another data set's file is named as what it is (exit 3, one line),
+    not reported as a missing field."""
+    fixture = Path(__file__).parent / "fixtures" / swapped
+    assert main(["data", command, str(fixture), "--output", str(tmp_path / "o.jsonl")]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"this file holds {holds}" in err, err
+    assert not (tmp_path / "o.jsonl").exists()

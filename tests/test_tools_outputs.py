@@ -80,6 +80,7 @@ CASES = [
     *[(f"experiment/unwritable{i}", ["experiment", "--config", "{root}/experiment.yaml", "--output", o], 3)
       for i, o in enumerate(UNWRITABLE_DIR)],
     ("stats/prompts-as-pairs", ["stats", "{prompts}", "--no-embeddings"], 3),
+    ("experiment/not-yaml", ["experiment", "--config", "{pairs}", "--output", "{root}/run"], 3),
     # a folder that is no saved model
     ("score/not-a-model", ["score", "--rm", "{not_a_model}", "--input", "{pairs}", "--output", "{root}/o.jsonl"], 3),
     ("rerank/not-a-model", ["rerank", "--rm", "{not_a_model}", "--input", "{prompts}", "--output",

@@ -12,8 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "experiment",
         help="run the method x reward-model comparison on human-labelled data from a YAML config",
         description="Generate pairs with each method from the training prompts of the config's data "
-        "(QA-Feedback, an HH-RLHF file or a TRL pair file), train each reward-model kind on Syn, Real and "
-        "Real+Syn (and the controls, on QA-Feedback; and the calibration sets made from Real), score them on "
+        "(QA-Feedback, OpenAI's TL;DR comparisons, UltraFeedback, an HH-RLHF file or a TRL pair file), train "
+        "each reward-model kind on Syn, Real and Real+Syn (and the controls, on QA-Feedback; and the calibration "
+        "sets made from Real), score them on "
         "every yardstick of the data; write results.md/.json/.png, calibration.png and report.html. The whole "
         "config is checked before anything runs; a folder holding another config's results is refused.",
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rmboost.errors import InputError, UsageError
+from rmboost.io.row_kinds import expect_row
 from rmboost.io.rows import SkipCounter, read_rows, require_rows
 from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair
@@ -67,6 +68,8 @@ def passages_text(passages: list[list[str]]) -> str:
 def parse_question(row: Any, source: str, line: int) -> QAFeedbackQuestion:
     if not isinstance(row, dict):
         raise InputError(source, line, None, "expected a JSON object")
+    # A swapped file (pairs, prompts, another data set) is named as what it is, not as a bad field.
+    expect_row(row, ("qa-feedback", "unknown"), "rmboost data qa-feedback", source, line)
     question = row.get("question")
     if not isinstance(question, str) or not question.strip():
         raise InputError(source, line, "question", "must be a non-empty string")

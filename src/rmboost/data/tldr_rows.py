@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rmboost.errors import InputError
+from rmboost.io.row_kinds import expect_row
 from rmboost.io.rows import SkipCounter
 from rmboost.records import stable_id
 
@@ -112,6 +113,8 @@ def _post_id(info: dict[str, Any], post: str, source: str, line: int) -> tuple[s
 def _split(row: Any, source: str, line: int) -> str:
     if not isinstance(row, dict):
         raise InputError(source, line, None, "expected a JSON object")
+    # A swapped file (pairs, prompts, another data set) is named as what it is, not as a bad field.
+    expect_row(row, ("tldr", "unknown"), "rmboost data tldr", source, line)
     split = row.get("split")
     if split not in SPLITS:
         raise InputError(source, line, "split", f"must be one of {', '.join(SPLITS)}, got {split!r}")

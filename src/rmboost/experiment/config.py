@@ -238,7 +238,8 @@ def load_config(path: str | Path) -> ExperimentConfig:
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except (OSError, ValueError, yaml.YAMLError) as e:  # ValueError: not UTF-8
-        raise UserError(f"{p}: cannot read experiment config: {e}") from e
+        # A YAML error spans several lines (the problem, a caret under it): one line here.
+        raise UserError(f"{p}: cannot read experiment config: {' '.join(str(e).split())}") from e
     if not isinstance(raw, dict):
         raise UserError(f"{p}: an experiment config must be a YAML mapping")
     known = {f.name for f in fields(ExperimentConfig)}

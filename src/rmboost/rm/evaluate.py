@@ -219,6 +219,8 @@ def format_table(report: EvalReport) -> str:
     lines = [f"{'':<28} {'accuracy':>8}   {'95% CI':<16} {'n':>7}"]
     lines.append(row("reward model", Accuracy(report.accuracy, report.ci_low, report.ci_high, report.n)))
     lines.append(row("baseline: longer response", report.baselines.get("longer")))
+    if "shorter" in report.baselines:
+        lines.append(row("baseline: shorter response", report.baselines["shorter"]))
     lines.append(row("baseline: word overlap", report.baselines.get("overlap")))
     lines.append(row("baseline: first listed", report.baselines.get("first")))
     for name, a in report.subsets.items():

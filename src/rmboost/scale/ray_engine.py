@@ -37,10 +37,11 @@ from rmboost.backends import Backend, backend_class
 from rmboost.errors import UsageError, UserError
 from rmboost.generation.config import GenerateConfig
 from rmboost.generation.cost import projected_total
-from rmboost.generation.run import build_backend, build_method, parse_backend_args, write_pairs
+from rmboost.generation.run import build_backend, build_method, check_rows_task, parse_backend_args, write_pairs
 from rmboost.generation.settings import check_applicable, row_files, row_settings, settle_settings
 from rmboost.generation.summary import RunSummary
 from rmboost.io.output import WriterLock, output_paths
+from rmboost.io.row_kinds import expect_rows
 from rmboost.scale.shards import (
     INPUT_FAILURES,
     ShardPlan,
@@ -180,6 +181,9 @@ def run_on_ray(config: GenerateConfig) -> RunSummary:
     if not config.input or not config.output:
         raise UsageError("both input and output are required")
     check_applicable(config)
+    # The same input checks as a local run, before Ray starts: prompt rows, of the run's task.
+    expect_rows(config.input, ("prompts",), "rmboost generate --input")
+    check_rows_task(config)
     ray = import_ray()
     config = absolute_paths(config)
     folder = Path(config.output)
