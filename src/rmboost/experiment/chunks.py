@@ -149,6 +149,13 @@ class Chunk:
             raise EarlyStop(f"{name}: {run.summary.stopped_early}", run.summary)
         return run.summary
 
+    def made_without_llm(self, name: str, prompts: Path) -> None:
+        """`name`'s pairs were made whole by this run with no LLM call (`crossfit.py`): every prompt done."""
+        entry = self.progress[name]
+        entry.prompts_digest = prompts_digest(prompts)
+        entry.prompts_done = entry.prompts_total = count_prompts(str(prompts), None)
+        self.keep(name)
+
     def scorer(self, folder: Path, train: Callable[[], object]) -> Path:
         """The model West-of-N's pairs are scored with (trained on Real into `folder`), kept with the
         pairs: the archive's copy when it holds one, else `folder` trained and copied into the archive.

@@ -214,7 +214,10 @@ def _check(config: ExperimentConfig, p: Path) -> None:
     if any(v.method == "west-of-n" for v in config.methods):
         check_scorer(config.west_of_n_scorer, "west_of_n_scorer", p)
     for v in config.methods:
-        check_generation({**config.generation, **v.options, "method": v.method, "task": config.task},
+        # The config-wide West-of-N scorer is checked with each variant it applies to.
+        scorer = {"scorer": config.west_of_n_scorer} if v.method == "west-of-n" and \
+            config.west_of_n_scorer == "crossfit" else {}
+        check_generation({**config.generation, **scorer, **v.options, "method": v.method, "task": config.task},
                          f"methods: {v.name}", p)
 
 

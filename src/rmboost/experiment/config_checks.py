@@ -120,7 +120,7 @@ def check_yardsticks(names: list[str] | None, offered: tuple[str, ...], data_for
 
 
 def check_scorer(value: str, field: str, p: Path) -> None:
-    if value not in ("real-rm", "llm"):
+    if value not in ("real-rm", "llm", "crossfit"):
         _in_field(lambda v: saved_meta(Path(v)), value, field, p)
 
 
@@ -160,11 +160,15 @@ def check_generation(options: dict[str, Any], where: str, p: Path) -> None:
     check_types(GenerateConfig, options, where, p)
     if "scorer" in options:
         check_scorer(str(options["scorer"]), f"{where}.scorer", p)
+    crossfit_ok = options.get("given_responses") and options.get("method") == "west-of-n"
+    if options.get("scorer") == "crossfit" and not crossfit_ok:
+        raise UsageError(f"{p}: field '{where}.scorer': crossfit scores the data set's own responses with models "
+                         "trained on the other half's Real pairs: it needs method west-of-n with given_responses: true")
     try:
         backend_class(str(options.get("backend", "llamacpp")))
         settings = {k: v for k, v in options.items() if k not in ("given_response", "given_responses")}
-        if settings.get("scorer") == "real-rm":
-            settings["scorer"] = "llm"  # the real-rm scorer is trained by the run itself
+        if settings.get("scorer") in ("real-rm", "crossfit"):
+            settings["scorer"] = "llm"  # these scorers are trained by the run itself
         build_method(GenerateConfig(input="-", output="-", **settings))
     except UserError as e:
         error = UserError(f"{p}: field '{where}': {e}")

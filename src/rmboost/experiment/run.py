@@ -31,6 +31,7 @@ from rmboost.experiment.calibration_sets import UNTRAINED, flip_name, write_cali
 from rmboost.experiment.calibration_tables import calibration_markdown, headline, plot_calibration
 from rmboost.experiment.chunks import Chunk, ChunkOptions
 from rmboost.experiment.config import ExperimentConfig, load_config
+from rmboost.experiment.crossfit import SCORER, crossfit_pairs
 from rmboost.experiment.dataset import Prepared, describe, given_prompts, pool_prompts, prepare, write_pairs
 from rmboost.experiment.folder_state import check_folder, record
 from rmboost.experiment.log import log
@@ -114,6 +115,11 @@ class Experiment(Trainer):
                                                                                              "embed-linear")))
                 options["scorer"] = scorer_path
             out = self.out / "pairs" / f"{v.name}.jsonl"
+            crossfit = v.method == "west-of-n" and options.get("scorer", c.west_of_n_scorer) == SCORER
+            if crossfit and self.chunk.options.pairs_from is None:
+                made[v.name] = crossfit_pairs(self, v.name, options, source, real, out)  # no LLM call
+                self.chunk.made_without_llm(v.name, source)
+                continue
             gen = GenerateConfig(input=str(source), output=str(out), method=v.method,
                                  **{"seed": c.seed, "progress": True, **{k: val for k, val in options.items()
                                                          if k not in ("input", "output", "method")}})
