@@ -114,7 +114,9 @@ def test_a_chunk_continued_from_its_archive_in_a_fresh_folder_ends_as_one_uninte
     assert progress(archive)["unmeasured"] == ["west-of-n"]
     assert progress(archive)["seconds_left"] == rmboost["seconds_left"] > 0
     assert f"{rmboost['prompts_left']} left x {rmboost['seconds_per_prompt']:.1f} s" in printed.err
-    assert "; time left: about" in printed.err  # the estimate while the method ran
+    assert "rmboost: 0/6 prompts, 6 left x ? s (not measured yet); time left: not measured yet" in printed.err
+    # while it ran, the estimate knew the method's prompts (never "x/0 prompts, done")
+    assert "/0 prompts" not in printed.err and "rmboost: 1/6 prompts, 5 left" in printed.err
     assert not (tmp_path / "one" / "results.json").exists()  # no training on a part of the pairs
     first = by_id(archived_rows(archive, "rmboost"))
     assert first and all(whole["rmboost"][i] == r for i, r in first.items())  # the whole run's pairs

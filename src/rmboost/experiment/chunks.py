@@ -133,6 +133,8 @@ class Chunk:
                                  "continue with the data that made them, or start a new archive")
             self.restore(self.options.continue_from, name, out)
         entry.prompts_digest = digest
+        # Known before the first prompt, so the estimates printed while it runs count what is left.
+        entry.prompts_total = count_prompts(gen.input, gen.limit)
         if self.deadline.passed():
             self.not_run(name, gen)
             return None
@@ -195,7 +197,7 @@ class Chunk:
         its pairs is, so only a prompt cut short by a killed run is counted too soon)."""
         entry = self.progress[name]
         total = count_prompts(gen.input, gen.limit)
-        if not entry.prompts_total:
+        if not entry.chunks:  # no run has counted it
             entry.prompts_done = len({i.split("#", 1)[0] for i in pair_ids(Path(gen.output))})
         entry.prompts_done, entry.prompts_total = min(entry.prompts_done, total), total
         if entry.left:
