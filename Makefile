@@ -80,11 +80,12 @@ soak: setup
 		tests/test_reliability_lock.py tests/test_reliability_secrets.py tests/test_hostile_input.py \
 		tests/test_cli_hostile_files.py
 
-# Every figure in docs/PERFORMANCE.md (about 45 minutes on 2 cores; run it on a quiet machine).
+# Every figure in docs/PERFORMANCE.md (about an hour on 2 cores; run it on a quiet machine).
 # bench_orchestration builds its own distilabel venv under ~/.cache/rmboost/bench-venvs on first use.
 bench: setup
 	$(PY) -u benchmarks/bench_orchestration.py
 	$(PY) -u benchmarks/bench_llamacpp.py
+	$(PY) -u benchmarks/bench_embedded_methods.py
 	$(PY) -u benchmarks/bench_scale.py
 	$(PY) -u benchmarks/bench_reward_models.py
 	$(PY) -u benchmarks/bench_report.py

@@ -21,12 +21,13 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Sequence
+from pathlib import Path
 from typing import Any
 
 from workloads import machine, qa_records, verdict
 
 from rmboost.backends.base import Backend, ChatRequest, Completion
-from rmboost.backends.llamacpp import LlamaCppBackend, packaged_gguf
+from rmboost.backends.llamacpp import LlamaCppBackend
 from rmboost.llm import LLM
 from rmboost.methods import SamplingConfig
 from rmboost.methods.base import WorkItem
@@ -47,12 +48,12 @@ class SerialLlamaBackend(Backend):
 
     name = "llamacpp-serial"
 
-    def __init__(self, n_ctx: int, n_threads: int) -> None:
+    def __init__(self, n_ctx: int, n_threads: int, model_path: Path) -> None:
         from llama_cpp import Llama
 
         # n_threads_batch too: its default is every core, which is not "the same threads".
         self.llama = Llama(
-            model_path=str(packaged_gguf()),
+            model_path=str(model_path),
             n_ctx=n_ctx,
             n_threads=n_threads,
             n_threads_batch=n_threads,
@@ -125,7 +126,8 @@ async def main_async(args: argparse.Namespace) -> bool:
     threads, n_seq = args.threads, args.n_seq
     fast = LlamaCppBackend(n_threads=threads, n_seq=n_seq, n_ctx=args.n_ctx)
     no_reuse = LlamaCppBackend(n_threads=threads, n_seq=n_seq, n_ctx=args.n_ctx, prefix_reuse=False)
-    serial = SerialLlamaBackend(n_ctx=args.n_ctx, n_threads=threads)
+    # The same file as the backends (their default weights, the Q8_0 copy), so only the engine differs.
+    serial = SerialLlamaBackend(n_ctx=args.n_ctx, n_threads=threads, model_path=fast.model_path)
     sampling = SamplingConfig(temperature=0.7, top_p=0.95, max_tokens=args.max_tokens)
     method = RMBoost(load_task("qa"), sampling)
     ok = True
@@ -298,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sections", default="1,2,3", help="which sections to run, e.g. 1,3")
     parser.add_argument("--smoke", action="store_true", help="tiny CI run: print the figures, judge no target")
     args = parser.parse_args(argv)
-    print(f"# bench_llamacpp on {machine()}; model {packaged_gguf().name}")
+    print(f"# bench_llamacpp on {machine()}; model {LlamaCppBackend().model}")
     ok = asyncio.run(main_async(args))
     print(verdict(ok, args.smoke))
     return 0

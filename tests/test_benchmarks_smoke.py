@@ -99,3 +99,24 @@ def test_calibration_benchmark_runs() -> None:
     walls = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(plain|calibrated)\s+([\d.]+) s", out, re.M)}
     assert set(walls) == {"plain", "calibrated"} and all(w > 0 for w in walls.values())
     assert re.search(r"calibrated / plain = \d+\.\d\d \(2 calibrated \(kind, yardstick\) rows\)", out)
+
+
+@pytest.mark.slow
+def test_embedded_methods_benchmark_runs() -> None:
+    out = run(
+        "bench_embedded_methods.py", "--qa-questions", "1", "--tldr-prompts", "1", "--given-pairs", "1",
+        "--rewrites", "1", "--alone-pairs", "1", "--context-chars", "300", "--raw-prompt-tokens", "64",
+        "--raw-generate", "4", "--repeats", "1", "--concurrency", "2", "--n-ctx", "2048", "--max-tokens", "8",
+        "--extra-methods", "",
+    )
+    for weights in ("shipped", "q8_0", "f16"):
+        assert re.search(rf"^\| {weights} \| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", out, re.M), out
+    for data in ("qa", "tldr"):
+        for setting in ("old", "new"):
+            assert re.search(rf"^\| {data} \| {setting} \| 1 \| \d+ \| \d+ \| [\d.]+ \|$", out, re.MULTILINE), out
+            for method in ("rlaif", "rmboost-given"):
+                assert re.search(rf"^\| {data} \| {method} \| {setting} \| 1 \| [01] \| [\d.]+ \|", out, re.M), out
+    assert re.search(r"^engine prompt tok/s \(RLAIF, QA-Feedback, new\) / raw shipped Q4_1: [\d.]+", out, re.M), out
+    assert re.search(r"^qa rlaif: judged pairs/h new / old: [\d.]+", out, re.MULTILINE), out
+    for policy in ("libgomp default", "PASSIVE"):
+        assert re.search(rf"^\| {policy} \| \d+ \| [\d.]+ \|$", out, re.MULTILINE), out

@@ -17,7 +17,8 @@ import pytest
 
 from conftest import read_jsonl, write_jsonl
 from rmboost.api import generate
-from rmboost.backends.llamacpp import LlamaCppBackend, packaged_gguf
+from rmboost.backends.gguf_weights import weights_copy
+from rmboost.backends.llamacpp import DEFAULT_WEIGHTS, LlamaCppBackend, packaged_gguf
 from rmboost.backends.openai_backend import OpenAIBackend
 from rmboost.errors import InputError
 from rmboost.generation.config import GenerateConfig
@@ -29,6 +30,12 @@ PROMPTS = [
      "context": "Bloom is the second studio album by Troye Sivan, released on 31 August 2018."},
     {"id": "paris", "prompt": "What is the capital of France?",
      "context": "Paris is the capital and largest city of France."},
+    # Greedy rewrites of a 135M model often repeat y1 or comment on it: four prompts, so that one at
+    # least makes a pair with either weight format (measured: one of four with Q4_1 and with Q8_0).
+    {"id": "bees", "prompt": "What do bees make?",
+     "context": "Honey bees make honey from the nectar of flowers and store it in wax combs."},
+    {"id": "spider", "prompt": "How many legs does a spider have?",
+     "context": "Spiders are arachnids: they have eight legs and two body parts."},
 ]
 
 
@@ -43,8 +50,11 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     log = log_path.open("wb")
+    # The file the in-process backend runs by default (the Q8_0 copy of the shipped model), so both
+    # sides of the comparison below compute with the same weights.
+    model = weights_copy(packaged_gguf(), DEFAULT_WEIGHTS)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_gguf()), "--host", "127.0.0.1",
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
         stdout=log, stderr=subprocess.STDOUT,
     )
@@ -115,7 +125,9 @@ def test_seeded_sampling_is_repeatable_in_process() -> None:
 
     from rmboost.backends.base import ChatRequest
 
-    backend = LlamaCppBackend()
+    # No prefix reuse: every call computes its prompt from nothing, so the repeat is computed exactly as
+    # the first was (a reused prefix changes the logits in the last bits: test_llamacpp_batch.py).
+    backend = LlamaCppBackend(prefix_reuse=False)
     request = ChatRequest.of([{"role": "user", "content": "Name a colour."}], max_tokens=16, temperature=0.9, seed=7)
     first = asyncio.run(backend.complete([request]))[0].text
     asyncio.run(backend.complete([ChatRequest.of([{"role": "user", "content": "Other."}], max_tokens=8, seed=3)]))

