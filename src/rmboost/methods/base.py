@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from rmboost.backends.base import ChatRequest, Completion
 from rmboost.errors import UsageError
 from rmboost.llm import LLM
+from rmboost.prompts.model_input import model_input
 from rmboost.prompts.tasks import Message, Task
 from rmboost.records import Pair, PairFailure, PromptRecord, Usage
 
@@ -102,8 +103,9 @@ class Method(ABC):
     def new_pair(self, item: WorkItem, llm: LLM, chosen: str, rejected: str, **fields: Any) -> Pair:
         """The pair, with the run's metadata and `attempts` (stage -> tries it took) among its extras."""
         record = item.record
-        messages = self.policy_messages(record)
-        prompt: Any = messages if record.conversational else messages[0]["content"]
+        # The pair's prompt is what the policy saw, by the one rule a reward model is trained and
+        # scored with (`prompts/model_input.py`).
+        prompt: Any = model_input(record.prompt, record.context, self.task)
         fields["extra"] = {**fields.get("extra", {}), "attempts": dict(item.tries)}
         return Pair(
             id=record.id,
