@@ -124,3 +124,17 @@ def test_training_progress_shows_steps_loss_and_validation_accuracy() -> None:
     off(1, 2, 0.5, 0.5)
     off.close()
     assert quiet.getvalue() == ""
+
+
+def test_a_slow_first_prompt_is_not_silent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Finding 9 of issue 33: an embedded run spent minutes before its first prompt finished with
+    nothing new on screen. Now the progress is shown again while nothing finishes: with a backend
+    that takes 3 s a call and a line every second, lines appear before the first prompt is done,
+    and their elapsed time moves."""
+    err = run(capsys, "generate", "--input", str(prompts(tmp_path, 1)), "--output", str(tmp_path / "o.jsonl"),
+              "--backend", "fake", "--backend-arg", "delay=1.5", "--progress-every", "0.5")
+    before = [m for m in progress_lines(err) if m.group(1) == "0"]
+    assert len(before) >= 3, err
+    elapsed = [line.split("[", 1)[1].split("<", 1)[0] for line in err.splitlines()
+               if LINE.match(line) and LINE.match(line).group(1) == "0"]  # type: ignore[union-attr]
+    assert len(set(elapsed)) >= 2  # the clock moves while nothing is done

@@ -51,7 +51,7 @@ class ProgressDisplay:
         delta, self.n = n - self.n, n
         if self.bar is not None:
             self.bar.set_postfix_str(figures_text(self.figures), refresh=False)
-            self.bar.update(delta)
+            self.bar.update(delta) if delta else self.bar.refresh()  # nothing done: the elapsed time moves
         elif self.enabled and time.monotonic() - self._last >= self.every:
             self._line()
 

@@ -58,6 +58,10 @@ class ErrorBudget:
         return len(self.recent) >= self.min_outcomes and sum(self.recent) / len(self.recent) > self.threshold
 
 
+# How often the progress is shown again when no work item has finished in between.
+HEARTBEAT_SECONDS = 1.0
+
+
 @dataclass
 class EngineOptions:
     seed: int = 0
@@ -92,6 +96,7 @@ class Engine:
 
     async def run(self, records: RecordStream) -> EngineStats:
         index = 0
+        heartbeat = asyncio.create_task(self.heartbeat())
         try:
             for rec in records:
                 if self.stats.stopped_early:
@@ -114,9 +119,17 @@ class Engine:
                     self.pending.add(asyncio.create_task(self.process(item, rec.id)))
             await self.drain(0)
         finally:
+            heartbeat.cancel()
             await self.cancel_pending()
             self.report(final=True)
         return self.stats
+
+    async def heartbeat(self) -> None:
+        """The progress shown again while nothing finishes (an embedded model reading its first prompts
+        can take minutes): the elapsed time moves and a log gets its line every `--progress-every`."""
+        while self.progress is not None:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            self.report()
 
     async def admit(self, rec: PromptRecord, position: int) -> list[WorkItem]:
         """The work items of `rec` not made before: one, or `pairs_per_prompt` with ids `<id>#<k>`
