@@ -19,7 +19,7 @@ from rmboost.experiment.run import run_experiment
 
 
 def crossfit_config(tmp_path: Path, method: str = "{name: won-cf, method: west-of-n, given_responses: true, "
-                                                  "scorer: crossfit}") -> Path:
+                                                  "scorer: crossfit}", extra: str = "") -> Path:
     path = tmp_path / "crossfit.yaml"
     path.write_text(f"""
 name: crossfit
@@ -32,7 +32,7 @@ train_sets: [syn]
 generation: {{backend: fake, progress: false}}
 bootstrap: 50
 stats: false
-""")
+{extra}""")
     return path
 
 
@@ -83,3 +83,12 @@ def test_a_rerun_from_the_archive_restores_the_same_pairs(tmp_path: Path) -> Non
 def test_crossfit_without_given_west_of_n_is_refused(tmp_path: Path, method: str) -> None:
     with pytest.raises(UserError, match="crossfit"):
         load_config(crossfit_config(tmp_path, method))
+
+
+def test_a_syn_size_sets_no_pairs_per_prompt_on_given_west_of_n(tmp_path: Path) -> None:
+    """A table config asks for Syn sets of a size: West-of-N over given responses makes one pair per
+    prompt whatever the size asks (found when table-tldr stopped on it: exit 2)."""
+    summary = run_experiment(crossfit_config(tmp_path, extra="syn_size: 100\n"), tmp_path / "run")
+    made = read_jsonl(tmp_path / "run" / "pairs" / "won-cf.jsonl")
+    assert 0 < len(made) <= 40 and all("#" not in str(r["id"]) for r in made)
+    assert summary["sizes"]["syn_pairs"] == len(made)  # the set short of 100 sets the size, as the tables say

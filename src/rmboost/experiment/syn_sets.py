@@ -32,11 +32,14 @@ def target_size(config: ExperimentConfig, real_pairs: int) -> int | None:
 
 def variant_options(config: ExperimentConfig, variant: Variant, prompts: int, real_pairs: int) -> dict[str, Any]:
     """The GenerateConfig options of one variant: the config's generation options, the variant's,
-    the config's task, and the pairs per prompt `syn_size` needs."""
+    the config's task, and the pairs per prompt `syn_size` needs (none for RLAIF and West-of-N over
+    given responses, whose pool fixes their pairs)."""
     options = {**config.generation, **variant.options}
     options.setdefault("task", config.task)
     target = target_size(config, real_pairs)
-    if target is not None and "pairs_per_prompt" not in options and prompts:
+    # RLAIF and West-of-N over given responses make as many pairs as the pool holds: no K to set.
+    fixed = variant.method in ("rlaif", "west-of-n") and bool(variant.options.get("given_responses"))
+    if target is not None and "pairs_per_prompt" not in options and prompts and not fixed:
         per_prompt = math.ceil(target / prompts)
         if per_prompt > 1:
             options["pairs_per_prompt"] = per_prompt
