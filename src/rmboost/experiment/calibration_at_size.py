@@ -48,11 +48,17 @@ def set_name(size: int, draw: int, flip: float) -> str:
     return base if flip == 0 else f"{base}-flip{round(100 * flip)}"
 
 
+def question_order(pairs: list[Pair], salt: str) -> list[str]:
+    """The questions of `pairs` in one seeded order: by SHA-256 of `salt` and the question key (the
+    one ordering rule of every calibration set; `calibration_sets.question_order` salts it with the seed)."""
+    keys = list(dict.fromkeys(question_key(p) for p in pairs))
+    return sorted(keys, key=lambda k: hashlib.sha256(f"{salt}:{k}".encode()).hexdigest())
+
+
 def _draw(real: list[Pair], size: int, draw: int, seed: int) -> tuple[list[Pair], list[str]]:
     """`size` Real pairs of whole questions in this draw's seeded order (the last question cut), and
     the questions in that order."""
-    keys = list(dict.fromkeys(question_key(p) for p in real))
-    order = sorted(keys, key=lambda k: hashlib.sha256(f"at-size:{seed}:{draw}:{k}".encode()).hexdigest())
+    order = question_order(real, f"at-size:{seed}:{draw}")
     by_key: dict[str, list[Pair]] = {}
     for p in real:
         by_key.setdefault(question_key(p), []).append(p)

@@ -11,13 +11,13 @@ asks for is `CalibrationConfig`; training them is the experiment's job, like any
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rmboost.errors import UserError
 from rmboost.experiment.calibration_at_size import at_size_sets, flipped
+from rmboost.experiment.calibration_at_size import question_order as ordered_questions
 from rmboost.records import Pair
 from rmboost.rm.validation import question_key
 
@@ -85,8 +85,7 @@ def size_name(s: float) -> str:
 
 
 def question_order(pairs: list[Pair], seed: int) -> list[str]:
-    keys = list(dict.fromkeys(question_key(p) for p in pairs))
-    return sorted(keys, key=lambda k: hashlib.sha256(f"calibration:{seed}:{k}".encode()).hexdigest())
+    return ordered_questions(pairs, f"calibration:{seed}")
 
 
 def calibration_sets(real: list[Pair], cfg: CalibrationConfig, seed: int) -> dict[str, list[Pair]]:
