@@ -161,9 +161,9 @@ class Chunk:
     def scorer(self, folder: Path, train: Callable[[], object]) -> Path:
         """The model West-of-N's pairs are scored with (trained on Real into `folder`), kept with the
         pairs: the archive's copy when it holds one, else `folder` trained and copied into the archive.
-        A continue on another machine then scores with the very files (and path) the earlier pairs
-        name in their settings; a model trained again has the same weights but other timings in its
-        files, so its digest, and the pairs' settings, would differ."""
+        A continue on another machine then scores with the very model the earlier pairs were scored
+        with, without training it again (minutes for `embed-linear`); the pairs' settings hold the
+        digest of its model files (`generation/settings.folder_digest`, training records left out)."""
         o = self.options
         held = [f / "models" / folder.name for f in (o.continue_from, o.archive) if f is not None]
         kept = next((h for h in held if (h / "eval.json").is_file()), None)
