@@ -24,14 +24,14 @@ from rmboost.generation.summary import RunSummary
 METHODS = ("rmboost", "west-of-n")
 
 
-def chunk_config(tmp_path: Path, generation: str = "") -> Path:
+def chunk_config(tmp_path: Path, generation: str = "", west_of_n: str = "west-of-n") -> Path:
     path = tmp_path / "chunks.yaml"
     path.write_text(f"""
 name: chunks
 data: {QA_FEEDBACK}
 train_prompts: 6
 test_pairs: 30
-methods: [{{name: rmboost, method: rmboost, pairs_per_prompt: 2}}, west-of-n]
+methods: [{{name: rmboost, method: rmboost, pairs_per_prompt: 2}}, {west_of_n}]
 reward_models: [features]
 train_sets: [syn]
 generation: {{backend: fake, concurrency: 2, progress: false{generation}}}
@@ -174,6 +174,24 @@ def test_a_continue_with_other_settings_is_refused_and_changes_nothing(
     err = capsys.readouterr().err
     assert "generation.temperature" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "two").exists() and digest(archive) == before
+
+
+def test_a_method_whose_pair_files_were_taken_out_may_change_its_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "archive"
+    assert run(chunk_config(tmp_path), tmp_path / "one", "--archive-pairs", str(archive)) == 0
+    (tmp_path / "changed").mkdir()
+    changed = chunk_config(tmp_path / "changed", west_of_n="{name: west-of-n, method: west-of-n, n: 3}")
+    capsys.readouterr()
+    assert run(changed, tmp_path / "two", "--continue-from", str(archive)) == 2  # its pairs are still there
+    assert "methods.west-of-n" in capsys.readouterr().err
+    for old in archive.glob("west-of-n.*"):
+        old.unlink()
+    assert run(changed, tmp_path / "three", "--continue-from", str(archive), "--archive-pairs", str(archive)) == 0
+    settings = json.loads((archive / "west-of-n.settings.json").read_text())
+    assert json.dumps(settings).count('"n": 3') == 1  # made again, with the new settings
+    assert archived_rows(archive, "rmboost") == archived_rows(tmp_path / "archive", "rmboost")
 
 
 def test_a_limit_is_how_far_a_chunk_goes_not_a_setting_of_its_pairs(

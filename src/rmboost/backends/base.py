@@ -31,12 +31,15 @@ class ChatRequest:
     # The answer must be these tags in order, each holding free text (`<response>...</response>`): a
     # backend that can constrain output (Capabilities.grammar) enforces it; others are not asked.
     tags: tuple[str, ...] = ()
+    # The answer must be exactly one of these strings (a judge's "Verdict: A" / "Verdict: B"): a
+    # backend that can constrain output enforces it, so a small model cannot ramble past its verdict.
+    choices: tuple[str, ...] = ()
     stage: str = ""
 
     @staticmethod
     def of(messages: Sequence[Message], **params: Any) -> ChatRequest:
         frozen = tuple(tuple(sorted((str(k), str(v)) for k, v in m.items())) for m in messages)
-        for key in ("stop", "tags"):
+        for key in ("stop", "tags", "choices"):
             if params.get(key) is not None:
                 params[key] = tuple(params[key])
         return ChatRequest(messages=frozen, **params)
@@ -56,6 +59,7 @@ class ChatRequest:
             "logprobs": self.logprobs,
             # Only when set, so that requests without tags keep the cache keys they always had.
             **({"tags": list(self.tags)} if self.tags else {}),
+            **({"choices": list(self.choices)} if self.choices else {}),
         }
 
 

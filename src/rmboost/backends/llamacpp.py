@@ -142,6 +142,7 @@ class LlamaCppBackend(Backend):
             stop=(*request.stop, *template_stop),
             logprobs=request.logprobs,
             tags=request.tags,
+            choices=request.choices,
         )
         try:
             future = self._load().submit(tokens, sampling)

@@ -17,8 +17,8 @@ decoding (temperature 0) gives the single-stream tokens except where float round
 matmul flips a near-tie; seeded sampling is reproducible for a given batch composition only, since
 which requests share a step (and so whether a prefix was evaluated alone or beside others) changes
 the logits in the last bits. Left out: chat templates (the backend formats prompts). A request may
-carry a tag layout, which its sampler chain enforces with a llama.cpp grammar
-(`llamacpp_jobs.tags_grammar`).
+carry a tag layout or a list of allowed answers, which its sampler chain enforces with a llama.cpp
+grammar (`llamacpp_jobs.grammar_of`).
 """
 
 from __future__ import annotations
@@ -224,12 +224,14 @@ class BatchDecoder:
         job = slot.job
         assert job is not None
         ll = self._ll
-        if job.sampling.logprobs:
-            job.logprobs.append(self._top_logprobs(index, job.sampling.logprobs))
         token = ll.llama_sampler_sample(job.sampler, self.ctx.ctx, index)
         if ll.llama_vocab_is_eog(self._vocab, token):
             self._finish(slot, "stop")
             return
+        # One row per generated token, as OpenAI's API gives (none for the end of the answer). The
+        # sampler works on a copy of the logits, so they are still the model's own after it.
+        if job.sampling.logprobs:
+            job.logprobs.append(self._top_logprobs(index, job.sampling.logprobs, token))
         job.generated.append(token)
         n = ll.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, False)
         job.text += self._piece.raw[: max(n, 0)]
@@ -245,9 +247,9 @@ class BatchDecoder:
             return
         job.next_token = token
 
-    def _top_logprobs(self, index: int, k: int) -> dict[str, float]:
+    def _top_logprobs(self, index: int, k: int, sampled: int) -> dict[str, float]:
         ptr = self._ll.llama_get_logits_ith(self.ctx.ctx, index)
-        return top_logprobs(np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)), k, self.model.token_to_piece)
+        return top_logprobs(np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)), k, self.model.token_to_piece, sampled)
 
     def _finish(self, slot: Slot, reason: str = "stop", error: Exception | None = None) -> None:
         job = slot.job

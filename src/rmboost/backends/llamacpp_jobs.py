@@ -25,6 +25,7 @@ class Sampling:
     stop: tuple[str, ...] = ()
     logprobs: int | None = None
     tags: tuple[str, ...] = ()  # constrain the answer to these tags in order (a GBNF grammar)
+    choices: tuple[str, ...] = ()  # constrain the answer to exactly one of these strings
 
 
 @dataclass(slots=True)
@@ -84,12 +85,27 @@ def tags_grammar(tags: tuple[str, ...]) -> str:
     return f'root ::= ws {body}\ntext ::= [^<]*\nws ::= [ \\t\\n]*\n'
 
 
+def choices_grammar(choices: tuple[str, ...]) -> str:
+    """A GBNF grammar for an answer that is exactly one of `choices`."""
+    quoted = (c.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") for c in choices)
+    return "root ::= " + " | ".join(f'"{c}"' for c in quoted) + "\n"
+
+
+def grammar_of(s: Sampling) -> str | None:
+    """The grammar a request's answer must follow, or None."""
+    if s.tags and s.choices:
+        raise ValueError("a request constrains its answer to tags or to choices, not both")
+    return tags_grammar(s.tags) if s.tags else choices_grammar(s.choices) if s.choices else None
+
+
 def make_sampler(ll: Any, s: Sampling, vocab: Any = None) -> Any:
-    """A llama.cpp sampler chain for one request: the tags' grammar first when asked, then greedy
-    at temperature 0, else top-k, top-p, min-p and temperature, seeded with the request's seed."""
+    """A llama.cpp sampler chain for one request: the grammar of its tags or choices first when
+    asked, then greedy at temperature 0, else top-k, top-p, min-p and temperature, seeded with the
+    request's seed."""
     chain = ll.llama_sampler_chain_init(ll.llama_sampler_chain_default_params())
-    if s.tags:
-        ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_grammar(vocab, tags_grammar(s.tags).encode(), b"root"))
+    grammar = grammar_of(s)
+    if grammar is not None:
+        ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_grammar(vocab, grammar.encode(), b"root"))
     if s.temperature <= 0:
         ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_greedy())
         return chain
@@ -101,12 +117,16 @@ def make_sampler(ll: Any, s: Sampling, vocab: Any = None) -> Any:
     return chain
 
 
-def top_logprobs(logits: Any, k: int, piece: Any) -> dict[str, float]:
-    """{token text: log-probability} of the `k` likeliest tokens of one logits row; `piece(t)`
-    gives a token's bytes."""
+def top_logprobs(logits: Any, k: int, piece: Any, sampled: int | None = None) -> dict[str, float]:
+    """{token text: log-probability} of the `k` likeliest tokens of one logits row, and of the
+    `sampled` token when given (as OpenAI's API does), so that a token a grammar forced outside the
+    top k can still be matched to the text; `piece(t)` gives a token's bytes. The probabilities
+    are the model's own, before any grammar."""
     logp = np.asarray(logits, dtype=np.float64)
     logp = logp - logp.max()
     logp -= np.log(np.exp(logp).sum())
-    top = np.argpartition(-logp, k)[:k]
-    return {piece(int(t)).decode("utf-8", "replace").rstrip("\x00"): float(logp[t])
-            for t in top[np.argsort(-logp[top])]}
+    top = [int(t) for t in np.argpartition(-logp, k)[:k]]
+    if sampled is not None and sampled not in top:
+        top.append(sampled)
+    top.sort(key=lambda t: -logp[t])
+    return {piece(t).decode("utf-8", "replace").rstrip("\x00"): float(logp[t]) for t in top}

@@ -117,8 +117,9 @@ class OpenAIBackend(Backend):
         # Server-specific sampling fields sent with every request, e.g. {"repeat_penalty": 1.0} for
         # llama.cpp's server, whose default of 1.1 differs from the in-process backend.
         self.extra_body = parse_extra_body(extra_body)
-        # A vLLM-compatible server constrains an answer to a request's tag layout with `guided_regex`;
-        # others reject the field, so it is sent only when asked for.
+        # A vLLM-compatible server constrains an answer to a request's tag layout with `guided_regex`
+        # and to a list of allowed answers with `guided_choice`; others reject the fields, so they
+        # are sent only when asked for.
         if str(guided).lower() in ("1", "true", "yes"):
             self.capabilities = replace(type(self).capabilities, grammar=True)
         n_clients = int(clients)
@@ -208,6 +209,8 @@ class OpenAIBackend(Backend):
         extra = dict(self.extra_body)
         if request.tags and self.capabilities.grammar:
             extra["guided_regex"] = tags_regex(request.tags)
+        if request.choices and self.capabilities.grammar:
+            extra["guided_choice"] = list(request.choices)
         if extra:
             kwargs["extra_body"] = extra
         client = self.clients[self._next_client]

@@ -167,7 +167,9 @@ def _pair_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 
 def check_same_pairs(folder: Path, config: ExperimentConfig) -> None:
-    """Refuse to continue `folder`'s pairs with a config that makes pairs otherwise. An archive from
+    """Refuse to continue `folder`'s pairs with a config that makes pairs otherwise. A method the
+    archive holds no pair file of has made nothing to mix with, so its settings may change (a method
+    whose pair files were taken out to be made again with a fixed judge, say). An archive from
     before `experiment.json` was kept is left to its pair files' settings files."""
     path = folder / STATE_FILE
     if not path.is_file():
@@ -179,7 +181,9 @@ def check_same_pairs(folder: Path, config: ExperimentConfig) -> None:
     old_top, old_methods = _pair_settings(saved)
     new_top, new_methods = _pair_settings(result_settings(config))
     diffs = differing(old_top, new_top)
-    for name in new_methods.keys() & old_methods.keys():
+    for name in sorted(new_methods.keys() & old_methods.keys()):
+        if not archived(folder, name).is_file():
+            continue
         diffs += [f"methods.{name}.{d}" for d in differing(old_methods[name], new_methods[name])]
     if diffs:
         shown = ", ".join(diffs[:6]) + (f" and {len(diffs) - 6} more" if len(diffs) > 6 else "")

@@ -7,6 +7,9 @@ pick the same response; `first` lets the first order decide; `average` (Lee et a
 the verdict's probability over the two orders (from token log-probabilities) and the response
 above 0.5 wins, so a position bias of the same size in both orders cancels out.
 
+When the template lists the allowed answers (`judge_params.choices`, "Verdict: A" / "Verdict: B"), a
+backend that can constrain output (`Capabilities.grammar`) gives one of them and nothing else, so a
+small model cannot ramble past its verdict; other backends are asked as before and parsed.
 A backend that declares no log-probabilities is not asked for them; one that refuses them
 (`BackendError.unsupported == "logprobs"`) is asked again without them, and not asked for them
 again in this run. What a verdict means for a pair is the caller's business.
@@ -125,6 +128,8 @@ class PairJudge:
     async def judge(self, method: Method, item: WorkItem, llm: LLM, y1: str, y2: str) -> Judgement:
         if not llm.capabilities.logprobs:
             self.params.pop("logprobs", None)
+        if not llm.capabilities.grammar:  # the template's allowed answers can only be asked for
+            self.params.pop("choices", None)
         conversation = method.conversation_text(item.record)
         shown = {"ab": (y1, y2), "ba": (y2, y1)}
         requests = [method.request(self.messages(conversation, *shown[o]), f"judge_{o}", item, **self.params)
