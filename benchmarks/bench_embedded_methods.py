@@ -224,7 +224,8 @@ async def method_run(args: argparse.Namespace, name: str, path: Path, method: st
     backend.count_tokens([{"role": "user", "content": "warm up"}])  # load the model before the clock starts
     summary = await agenerate(config, backend)
     budget = time_budget(out)[config.method]
-    budget.reused_prompt_tokens = backend.counters()["reused_tokens"]
+    if budget.reused_prompt_tokens is None:  # the rows record them; the backend's count otherwise
+        budget.reused_prompt_tokens = backend.counters()["reused_tokens"]
     items, wall = budget.pairs + budget.failures, summary.wall_seconds
     return {"data": name, "method": method, "setting": setting, "wall": wall, "items": items, "pairs": budget.pairs,
             "per_pair": budget.per_pair(), "items_per_hour": 3600 * items / wall,

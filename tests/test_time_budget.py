@@ -84,3 +84,38 @@ def test_a_real_run_adds_up_to_what_the_engine_counted(tmp_path: Path, method: s
     assert (b.prompt_tokens, b.completion_tokens) == (summary.prompt_tokens, summary.completion_tokens)
     assert b.refused == summary.pairs * 1 + 3  # one per pair, three for the doomed prompt
     assert b.wall_seconds == summary.wall_seconds and b.session_pairs == summary.pairs
+
+
+class Reusing(FakeBackend):
+    """The fake backend, saying that all but the last 5 prompt tokens of each call came from a cache."""
+
+    async def complete(self, requests: list[ChatRequest]) -> list:  # type: ignore[override]
+        answers = await super().complete(requests)
+        for a in answers:
+            a.extra["reused_prompt_tokens"] = max(a.prompt_tokens - 5, 0)
+        return answers
+
+
+def test_reused_prompt_tokens_are_in_each_row_and_summed_per_method(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", [{"id": f"q{i}", "prompt": f"Question {i}?"} for i in range(3)])
+    out = tmp_path / "out.jsonl"
+    config = GenerateConfig(input=str(tmp_path / "in.jsonl"), output=str(out), method="rlaif", seed=0,
+                            concurrency=2, progress=False, cache=False)
+    generate(config, backend=Reusing())
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    for r in rows:  # the oracle: 5 tokens read per call sent
+        u = r["usage"]
+        assert u["reused_prompt_tokens"] == u["prompt_tokens"] - 5 * u["calls"]
+    b = time_budget(out)["rlaif"]
+    failures = tmp_path / "out.failures.jsonl"
+    failed = [json.loads(line) for line in failures.read_text().splitlines()] if failures.exists() else []
+    calls = sum(r["usage"]["calls"] for r in rows + failed)
+    assert b.reused_prompt_tokens == b.prompt_tokens - 5 * calls
+    assert b.per_pair()["evaluated_prompt_tokens"] == 5 * calls / b.pairs
+
+
+def test_files_from_before_the_field_leave_reuse_unknown(tmp_path: Path) -> None:
+    out = tmp_path / "old.jsonl"
+    write_jsonl(out, [{"id": "a", "method": "rmboost", "usage": usage(2, 0, 900, 30), "attempts": {}}])
+    b = time_budget(out)["rmboost"]
+    assert b.reused_prompt_tokens is None and b.per_pair()["evaluated_prompt_tokens"] is None

@@ -56,12 +56,16 @@ class Usage:
     cached_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # Of the prompt tokens of the calls sent, those whose state a backend took from a cache instead
+    # of reading them (the embedded model's shared prefixes); 0 where a backend does not say.
+    reused_prompt_tokens: int = 0
 
     def add(self, other: Usage) -> None:
         self.calls += other.calls
         self.cached_calls += other.cached_calls
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
+        self.reused_prompt_tokens += other.reused_prompt_tokens
 
 
 @dataclass(slots=True)

@@ -6,8 +6,9 @@ tries) and `<stem>.summary.json` (wall time).
 "Per pair" is per pair made: what failed items spent was spent on the way to the pairs, so it
 counts. Wall time comes from the summary, which describes a run's last session only, so wall time
 per pair is that session's seconds over that session's new pairs. Prompt tokens taken from the
-embedded model's KV cache instead of being evaluated are not in the rows (`usage` has no field for
-them); a caller holding the backend's counters adds them (`MethodBudget.reused_prompt_tokens`).
+embedded model's KV cache instead of being read are the rows' `usage.reused_prompt_tokens`; files
+written before that field existed leave them unknown (None), and a caller holding the backend's
+counters may set them.
 
 Left out: money (`cost.py`), printing (the benchmarks and `docs/PERFORMANCE.md` make the tables).
 """
@@ -38,7 +39,7 @@ class MethodBudget:
     refused: int = 0  # tries whose answer a content check refused, then asked for again or given up on
     wall_seconds: float | None = None  # the summary's session
     session_pairs: int | None = None  # the pairs that session made
-    reused_prompt_tokens: int | None = None  # from the backend's counters, when the caller has them
+    reused_prompt_tokens: int | None = None  # None while no row records them
 
     def add(self, row: dict[str, Any], failed: bool) -> None:
         usage = row.get("usage") or {}
@@ -46,6 +47,8 @@ class MethodBudget:
         self.cached_calls += int(usage.get("cached_calls", 0))
         self.prompt_tokens += int(usage.get("prompt_tokens", 0))
         self.completion_tokens += int(usage.get("completion_tokens", 0))
+        if "reused_prompt_tokens" in usage:
+            self.reused_prompt_tokens = (self.reused_prompt_tokens or 0) + int(usage["reused_prompt_tokens"])
         if failed:
             self.failures += 1
             self.refused += int((row.get("detail") or {}).get("attempts", 0))

@@ -87,6 +87,8 @@ class LLM:
             cached_calls=1 if completion.cached else 0,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
+            # An answer from the request cache read nothing: its prompt is counted, its reuse is not.
+            reused_prompt_tokens=0 if completion.cached else int(completion.extra.get("reused_prompt_tokens", 0)),
         )
         self.totals.add(delta)
         if not completion.cached:
