@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rmboost.errors import UserError
 from rmboost.experiment.calibration_sets import UNTRAINED
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.log import log
@@ -73,11 +74,32 @@ class Trainer:
         if not done.exists():
             return None
         saved = json.loads(done.read_text())
-        if saved.get("key") != key or not isinstance(saved.get("wins"), dict):
+        if saved.get("key") != key:
             return None
+        if not isinstance(saved.get("wins"), dict):
+            return self.rescore(folder, saved, label, name, kind, seed)
         log(f"{label}: unchanged, reusing {done}")
         self.wins[(name, kind, seed)] = saved["wins"]
         return {**saved["result"], "seed": seed}
+
+    def rescore(self, folder: Path, saved: dict[str, Any], label: str, name: str, kind: str,
+                seed: int) -> dict[str, Any] | None:
+        """A model saved before per-pair outcomes were kept: scored again, not trained again; its
+        result keeps the training's own time. None when its folder holds no model to load."""
+        from rmboost.rm.base import RewardModel
+
+        old = saved.get("result") or {}
+        try:
+            model = RewardModel.load(folder)
+        except UserError:  # no loadable model there (`RewardModel.load`'s one-line error): trained again
+            return None
+        log(f"{label}: saved without per-pair outcomes, scoring it again")
+        result, wins = self.scored(name, model, kind, seed, int(old.get("train_pairs", 0)), time.monotonic())
+        result["seconds"] = old.get("seconds", result["seconds"])
+        saved.update(result=result, wins=wins)
+        (folder / "eval.json").write_text(json.dumps(saved))
+        self.wins[(name, kind, seed)] = wins
+        return {**result, "seed": seed}
 
     def train_and_score(self, name: str, files: list[Path], kind: str, seed: int | None = None) -> dict[str, Any]:
         from rmboost.rm.train import load_training_pairs
