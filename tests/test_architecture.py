@@ -1,5 +1,6 @@
 """The package's shape, as docs/ARCHITECTURE.md draws it: imports point one way (down the layers),
-no import cycles, and modules and functions small enough to read in one sitting.
+no import cycles, modules and functions small enough to read in one sitting, and measurement
+written once (`measure/`: no other module resamples, reads percentiles or redefines its rules).
 
 The oracle is the source text itself (`ast`), not the package at run time, so an import inside a
 function counts as much as one at the top of a module."""
@@ -18,7 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "rmboost"
 # starts), the package's `__init__.py` and `generate.py` (an old import path) are the facade above
 # every layer but `cli`; `resources` holds data files only.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "records", "options", "resources", "progress_display"),
+    ("errors", "records", "options", "resources", "progress_display", "measure"),
     ("io",),
     ("prompts",),
     ("data",),
@@ -135,3 +136,54 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     fake.write_text("def f():\n    from rmboost.generation.run import write_pairs\n")
     (target,) = imports_of(fake, "rmboost.io.mod")
     assert target == "rmboost.generation.run" and RANK[top(target)] > RANK[top("rmboost.io.mod")]
+
+
+# A bootstrap draws with replacement (`integers`, `choice`, `choices`) and reads percentiles of the
+# draws (`quantile`, `percentile`); sampling without replacement (`random.sample`) is no bootstrap.
+BOOTSTRAP_CALLS = {"integers", "choice", "choices", "quantile", "percentile", "nanquantile", "nanpercentile",
+                   "bootstrap"}
+
+
+def bootstrap_calls(path: Path) -> list[str]:
+    """`line: name` of each call in `path` that a bootstrap is made of."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in BOOTSTRAP_CALLS:
+                found.append(f"{node.lineno}: {name}")
+    return found
+
+
+def function_names(path: Path, top_level: bool = False) -> set[str]:
+    """The names of the functions `path` defines (with `top_level`, only those of the module itself)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level else list(ast.walk(tree))
+    return {n.name for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def outside_measure() -> dict[str, Path]:
+    return {name: path for name, path in modules().items() if top(name) != "measure"}
+
+
+def test_only_measure_resamples_for_an_interval() -> None:
+    # One seed rule for every bootstrap holds only while `measure/bootstrap.py` is the one place that
+    # draws resamples and reads their percentiles.
+    found = [f"{name}:{call}" for name, path in outside_measure().items() for call in bootstrap_calls(path)]
+    assert not found, "a bootstrap outside rmboost.measure (call measure.bootstrap instead):\n" + "\n".join(found)
+
+
+def test_no_module_redefines_a_measure_rule() -> None:
+    rules = {n for path in (SRC / "measure").glob("*.py") for n in function_names(path, top_level=True)
+             if not n.startswith("_")}
+    assert {"cluster_bootstrap", "pair_outcome", "words", "overlap_share", "distinct_n"} <= rules
+    copies = [f"{name}.{n}" for name, path in outside_measure().items() for n in sorted(function_names(path) & rules)]
+    assert not copies, "copies of a rmboost.measure rule (import it instead):\n" + "\n".join(copies)
+
+
+def test_the_checker_sees_a_bootstrap_and_a_copied_rule(tmp_path: Path) -> None:
+    fake = tmp_path / "mod.py"
+    fake.write_text("import numpy as np\n\ndef distinct_n(texts, n):\n    draws = np.random.default_rng(0)"
+                    ".integers(0, 3, size=(10, 3))\n    return np.quantile(draws, [0.1, 0.9])\n")
+    assert bootstrap_calls(fake) == ["4: integers", "5: quantile"]
+    assert "distinct_n" in function_names(fake)

@@ -11,7 +11,7 @@ import torch
 
 from rmboost.records import Pair
 from rmboost.rm.bradley_terry import bradley_terry_loss
-from rmboost.rm.evaluate import bootstrap_accuracy, evaluate_scores, format_table, outcomes, paired_difference
+from rmboost.rm.evaluate import bootstrap_accuracy, evaluate_scores, format_table, paired_difference
 from rmboost.rm.truncation import fit_pair, keep_head_and_tail
 
 
@@ -49,10 +49,6 @@ def test_fit_pair_keeps_question_tail_and_response():
     assert p == list(range(10)) and r == list(range(90))  # a short prompt leaves room to the response
     p, r = fit_pair(list(range(300)), list(range(300)), 100)
     assert len(r) == 50 and len(p) == 50 and p[-1] == 299
-
-
-def test_outcomes_count_ties_half():
-    assert outcomes([1, 0, 2], [0, 1, 2]).tolist() == [1.0, 0.0, 0.5]
 
 
 def test_bootstrap_resamples_clusters():

@@ -14,25 +14,12 @@ from rmboost.records import Pair
 from rmboost.rm.base import CURVE_FILE
 from rmboost.rm.evaluate import evaluate_scores, format_table
 from rmboost.rm.evidence import select_evidence
-from rmboost.rm.lexical import overlap_share
 from rmboost.rm.training_loop import LoopSettings, _stale, question_groups, train_loop
 from rmboost.rm.validation import question_key, split_by_question
 
 
 def words_count(text: str) -> int:
     return len(text.split())
-
-
-# --- the overlap baseline ---------------------------------------------------------------------
-
-
-def test_overlap_share_by_hand():
-    prompt = "The Nile is the longest river in Africa."
-    # response words: the, nile, flows, north -> the, nile found: 2 of 4
-    assert overlap_share(prompt, "The Nile flows north.") == 0.5
-    # repeats count: nile, nile, nile, river found, egypt not: 4 of 5
-    assert overlap_share(prompt, "Nile nile NILE river Egypt") == 0.8
-    assert overlap_share(prompt, "!!!") == 0.0
 
 
 def test_overlap_baseline_in_report_and_table():

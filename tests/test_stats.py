@@ -8,7 +8,7 @@ import pytest
 
 from conftest import write_jsonl
 from rmboost.cli import main
-from rmboost.experiment.diagnostics import compute_stats, distinct_n
+from rmboost.experiment.diagnostics import compute_stats
 
 
 def pair(i: int, chosen: str, rejected: str, label: str | None = None, aspects: list[str] | None = None,
@@ -41,11 +41,6 @@ def test_counts_match_hand_computed_values(pairs_file: Path) -> None:
     assert s.tokens_per_pair == pytest.approx(250)
     assert s.aspects == {"coherence": 2, "relevance": 2}
     assert s.failure_reasons == {"y2: identical to y1": 1}
-
-
-def test_distinct_n() -> None:
-    assert distinct_n(["a a a", "a b"], 1) == pytest.approx(2 / 5)
-    assert distinct_n(["a a a", "a b"], 2) == pytest.approx(2 / 3)
 
 
 def test_cli_prints_table_and_writes_png(pairs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

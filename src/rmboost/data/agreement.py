@@ -31,7 +31,7 @@ from rmboost.errors import InputError
 from rmboost.io.output import output_paths
 from rmboost.io.row_kinds import PAIRS, expect_rows
 from rmboost.io.rows import read_rows
-from rmboost.records import Prompt
+from rmboost.prompts.prompt_text import prompt_text
 
 # name -> what the table calls it, in the order it lists them
 ROWS = {
@@ -44,10 +44,6 @@ ROWS = {
     "rlaif_order_averaged": "rlaif: order-averaged",
 }
 Matched = tuple[PairRow, HumanLabel]
-
-
-def prompt_text(prompt: Prompt) -> str:
-    return prompt if isinstance(prompt, str) else "\n\n".join(str(m.get("content", "")) for m in prompt)
 
 
 def picks_preferred(pick: str, label: HumanLabel) -> float:

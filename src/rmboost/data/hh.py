@@ -6,13 +6,15 @@ conversational prompt (a list of messages) and the two final replies become chos
 
 The official files hold rows whose transcripts differ before the last reply (an earlier turn is
 missing, or two turns are merged into one, in one of them). The rule for those: earlier turns are
-compared with their whitespace collapsed, so a row that differs only in spacing is kept (with the
-chosen transcript's turns as the prompt); a row that still differs is left out and counted under
-`DIVERGED` in the counter's `left_out`, not raised. It is not a pair: its two final replies answer
+compared with their whitespace collapsed (`trl_pairs.same_turns`, the rule TRL rows are read by),
+so a row that differs only in spacing is kept (with the chosen transcript's turns as the prompt); a
+row that still differs is left out (`row_loop.LeftOut`) and counted under `DIVERGED` in the
+counter's `left_out`, not raised. It is not a pair: its two final replies answer
 different conversations, so neither is a preference for one prompt, and the longest common prefix
 would leave a multi-turn remainder that no single reply can hold. Rows that are really broken (not
 a transcript, text before the first turn, no final assistant reply) are `InputError`s, raised or
-skipped as `--on-error` says. Downloading the data set is not done here: give the JSONL or Parquet file.
+skipped as `--on-error` says (`row_loop.py`'s loop). Downloading the data set is not done here: give
+the JSONL or Parquet file.
 """
 
 from __future__ import annotations
@@ -21,24 +23,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rmboost.data.row_loop import LeftOut, parsed_rows
+from rmboost.data.trl_pairs import same_turns
 from rmboost.errors import InputError
-from rmboost.io.rows import SkipCounter, read_rows, require_fields
+from rmboost.io.rows import SkipCounter, require_fields
 from rmboost.records import Message, Pair, stable_id
 
 _TURN = re.compile(r"\n\n(Human|Assistant):[ ]?")
 _ROLES = {"Human": "user", "Assistant": "assistant"}
 DIVERGED = "chosen and rejected differ before the last reply"
-
-
-class Diverged(Exception):
-    """A well-formed row whose two transcripts do not share the conversation before the last reply."""
-
-
-def _same_turns(a: list[Message], b: list[Message]) -> bool:
-    def key(turns: list[Message]) -> list[tuple[str, str]]:
-        return [(m["role"], " ".join(m["content"].split())) for m in turns]
-
-    return key(a) == key(b)
 
 
 def split_transcript(text: str) -> list[Message]:
@@ -72,8 +65,8 @@ def _parse(row: Any, source: str, line: int) -> Pair:
         if turns[name][-1]["role"] != "assistant" or len(turns[name]) < 2:
             raise InputError(source, line, name, "must end with an 'Assistant:' reply after a 'Human:' turn")
     prompt = turns["chosen"][:-1]
-    if not _same_turns(turns["rejected"][:-1], prompt):
-        raise Diverged(DIVERGED)
+    if not same_turns(turns["rejected"][:-1], prompt):
+        raise LeftOut(DIVERGED)
     chosen, rejected = turns["chosen"][-1]["content"], turns["rejected"][-1]["content"]
     return Pair(
         id=str(row.get("id") or "hh-" + stable_id(prompt, chosen + "\0" + rejected)),
@@ -89,13 +82,4 @@ def _parse(row: Any, source: str, line: int) -> Pair:
 def load_hh(path: str | Path, counter: SkipCounter | None = None) -> list[Pair]:
     """Read an HH-RLHF file (JSONL or Parquet) into conversational pairs; a row whose transcripts
     diverge before the last reply is counted in `counter.left_out[DIVERGED]`."""
-    counter = counter or SkipCounter()
-    out = []
-    for line, row in read_rows(path, counter):
-        try:
-            out.append(_parse(row, str(path), line))
-        except Diverged:
-            counter.leave_out(DIVERGED)
-        except InputError as e:
-            counter.bad(e)
-    return out
+    return parsed_rows(path, _parse, counter)

@@ -13,6 +13,9 @@ A method's pair is about a human label when both name the same question (the sam
 `id`, `id` before a `#k` suffix, or prompt text) and the same two responses (whitespace collapsed)
 in either order. A pair that is about none is a `Miss` with the field that has no counterpart.
 Reading a method's pair file (`read_pair_rows`) is here too: it keeps every column of a row.
+Left out: what a pair row is (`trl_pairs.parse_row`, the rule `train` and `score` read pairs by:
+explicit or implicit prompts; a pair whose two conversations differ before the last reply is left
+out) and the loop over a file's rows (`row_loop.py`).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rmboost.data.row_loop import parsed_rows
+from rmboost.data.trl_pairs import parse_row
 from rmboost.errors import InputError
 from rmboost.io.prompts import parse_row as parse_prompt_row
-from rmboost.io.rows import read_rows, require_rows
+from rmboost.io.rows import SkipCounter, require_rows
 from rmboost.records import Prompt
 
 
@@ -41,6 +46,14 @@ class PairRow:
     chosen: str
     rejected: str
     row: dict[str, Any]
+
+    @classmethod
+    def parse(cls, row: Any, source: str, line: int) -> PairRow:
+        """A pair row by `trl_pairs.parse_row`'s rule. A string `prompt` beside whole conversations
+        (binarized UltraFeedback) stays the prompt: it is the text that names the question."""
+        pair = parse_row(row, source, line)
+        prompt = row["prompt"] if isinstance(row.get("prompt"), str) else pair.prompt
+        return cls(line, prompt, pair.chosen, pair.rejected, row)
 
     def keys(self) -> set[str]:
         """What names its question: ids (`question_id`, `id`, `id` before `#k`) and the prompt."""
@@ -80,29 +93,11 @@ def prompt_key(prompt: Prompt) -> str:
     return collapse(prompt) if isinstance(prompt, str) else json.dumps(prompt, sort_keys=True, ensure_ascii=False)
 
 
-def _text(value: Any, source: str, line: int, name: str) -> str:
-    """A response: a non-empty string, or a list of messages whose last one holds it."""
-    if isinstance(value, list) and value and isinstance(value[-1], dict):
-        value = value[-1].get("content")
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(source, line, name, "must be a non-empty string or a list of messages")
-    return value
-
-
-def parse_pair_row(row: Any, source: str, line: int) -> PairRow:
-    if not isinstance(row, dict):
-        raise InputError(source, line, None, f"a pair row must be a JSON object, got {type(row).__name__}")
-    prompt = row.get("prompt")
-    if not (isinstance(prompt, str) and prompt.strip()) and not (isinstance(prompt, list) and prompt):
-        raise InputError(source, line, "prompt", "must be a non-empty string or a list of messages")
-    chosen, rejected = (_text(row.get(n), source, line, n) for n in ("chosen", "rejected"))
-    return PairRow(line, prompt, chosen, rejected, row)
-
-
-def read_pair_rows(path: str | Path) -> list[PairRow]:
-    """Every row of a pair file (JSONL, JSON list or Parquet); the first bad one is an `InputError`."""
+def read_pair_rows(path: str | Path, counter: SkipCounter | None = None) -> list[PairRow]:
+    """Every pair of a pair file (JSONL, JSON list or Parquet), by `trl_pairs.parse_row`'s rule: a bad
+    row raises or is skipped (`counter`), a pair left out by its rule is counted in `counter.left_out`."""
     require_rows(path, "pairs")
-    return [parse_pair_row(row, str(path), line) for line, row in read_rows(path)]
+    return parsed_rows(path, PairRow.parse, counter)
 
 
 class HumanLabels:
@@ -113,11 +108,21 @@ class HumanLabels:
         self.by_texts: dict[frozenset[str], list[tuple[set[str], HumanLabel]]] = {}
         self.responses_of: dict[str, set[str]] = {}  # question key -> its responses, collapsed
         require_rows(path, "human labels")
-        for line, row in read_rows(path):
-            if isinstance(row, dict) and "responses" in row:
-                self._add_prompt_row(row, line)
-            else:
-                self._add_pair_row(parse_pair_row(row, self.path, line))
+        for labels in parsed_rows(path, self._labels):
+            for keys, label in labels:
+                self._add(keys, label)
+
+    def _labels(self, row: Any, source: str, line: int) -> list[tuple[set[str], HumanLabel]]:
+        """The labels of one row, each with the keys of its question: a prompt row's, or a pair row's one."""
+        if isinstance(row, dict) and "responses" in row:
+            return self._prompt_row_labels(row, source, line)
+        pair = PairRow.parse(row, source, line)
+        listed_first = pair.row.get("chosen_listed_first")
+        tie = pair.row.get("tie") is True
+        first, second = (pair.rejected, pair.chosen) if listed_first is False else (pair.chosen, pair.rejected)
+        preferred = 0 if tie else (2 if listed_first is False else 1)
+        question = str(pair.row.get("question_id") or prompt_key(pair.prompt))
+        return [(pair.keys(), HumanLabel(question, first, second, preferred, isinstance(listed_first, bool)))]
 
     def _add(self, keys: set[str], label: HumanLabel) -> None:
         texts = frozenset((collapse(label.first), collapse(label.second)))
@@ -125,25 +130,20 @@ class HumanLabels:
         for key in keys:
             self.responses_of.setdefault(key, set()).update(texts)
 
-    def _add_pair_row(self, pair: PairRow) -> None:
-        listed_first = pair.row.get("chosen_listed_first")
-        tie = pair.row.get("tie") is True
-        first, second = (pair.rejected, pair.chosen) if listed_first is False else (pair.chosen, pair.rejected)
-        preferred = 0 if tie else (2 if listed_first is False else 1)
-        question = str(pair.row.get("question_id") or prompt_key(pair.prompt))
-        self._add(pair.keys(), HumanLabel(question, first, second, preferred, isinstance(listed_first, bool)))
-
-    def _add_prompt_row(self, row: dict[str, Any], line: int) -> None:
-        record = parse_prompt_row(row, self.path, line)
+    @staticmethod
+    def _prompt_row_labels(row: dict[str, Any], source: str, line: int) -> list[tuple[set[str], HumanLabel]]:
+        record = parse_prompt_row(row, source, line)
         assert record.responses is not None
         pairs, human = record.given_pairs(), row.get("human")
         if not isinstance(human, list) or len(human) != len(pairs):
-            raise InputError(self.path, line, "human", f"must be a list of {len(pairs)} labels, one per pair")
+            raise InputError(source, line, "human", f"must be a list of {len(pairs)} labels, one per pair")
         keys = {f"id:{record.id}", f"prompt:{prompt_key(record.prompt)}"}
+        out = []
         for k, ((i, j), label) in enumerate(zip(pairs, human, strict=True)):
             if label not in (0, 1, 2) or isinstance(label, bool):
-                raise InputError(self.path, line, f"human[{k}]", f"must be 0 (a tie), 1 or 2, got {label!r}")
-            self._add(keys, HumanLabel(record.id, record.responses[i], record.responses[j], label, True))
+                raise InputError(source, line, f"human[{k}]", f"must be 0 (a tie), 1 or 2, got {label!r}")
+            out.append((keys, HumanLabel(record.id, record.responses[i], record.responses[j], label, True)))
+        return out
 
     def match(self, pair: PairRow) -> HumanLabel | Miss:
         """The human label `pair` is about, or why there is none."""

@@ -4,8 +4,8 @@ records and as human-labelled preference pairs.
 Each question has four predictions and six labels in the fixed order 1v2, 1v3, 1v4, 2v3, 2v4, 3v4
 (1 = first preferred, 2 = second, 0 = tie). Ties are dropped. The train/test split is by question and
 comes from a hash of the question text, so it is deterministic, disjoint, and independent of file
-order. The fine-grained `feedback` (the human corrections) is `qa_corrections.py`'s; the `gold`
-answer is not used.
+order. The fine-grained `feedback` (the human corrections) is `qa_corrections.py`'s, the loop over
+a file's rows `row_loop.py`'s; the `gold` answer is not used.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from rmboost.data.row_loop import parsed_rows
 from rmboost.errors import InputError, UsageError
 from rmboost.io.row_kinds import expect_row
-from rmboost.io.rows import SkipCounter, read_rows, require_rows
+from rmboost.io.rows import SkipCounter, require_rows
 from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair
 
@@ -103,17 +104,8 @@ def load_questions(
     if split not in ("train", "test", "all"):
         raise ValueError(f"unknown split {split!r}")
     require_rows(path, "questions")
-    counter = counter or SkipCounter()
-    out = []
-    for line, row in read_rows(path, counter):
-        try:
-            q = parse_question(row, str(path), line)
-        except InputError as e:
-            counter.bad(e)
-            continue
-        if split == "all" or split_of(q.question) == split:
-            out.append(q)
-    return out
+    questions = parsed_rows(path, parse_question, counter)
+    return [q for q in questions if split == "all" or split_of(q.question) == split]
 
 
 def prompt_records(questions: list[QAFeedbackQuestion], with_response: int | None = None,

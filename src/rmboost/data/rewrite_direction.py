@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.data.human_labels import Miss, PairRow, collapse, read_pair_rows
-from rmboost.data.shares import Share, cluster_share, words
+from rmboost.data.shares import Share, cluster_share
+from rmboost.measure.words import words
 
 MEASURE = "ROUGE-L F1 over words, to the human correction"
 

@@ -32,13 +32,15 @@ import glob
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from rmboost.data.qa_feedback import split_of
+from rmboost.data.row_loop import LeftOut, parsed_rows
 from rmboost.data.tldr_rows import SPLITS, Comparison, read_line
-from rmboost.errors import InputError, UsageError, UserError
-from rmboost.io.rows import SkipCounter, read_rows, require_rows, write_rows
+from rmboost.errors import UsageError, UserError
+from rmboost.io.rows import SkipCounter, require_rows, write_rows
 from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair
 
@@ -113,6 +115,15 @@ class Loaded:
                          for f, splits in self.held.items())
 
 
+def _comparison(row: Any, source: str, line: int, splits: tuple[str, ...], counter: SkipCounter,
+                held: dict[str, int]) -> Comparison | None:
+    """One line as a comparison (`tldr_rows.read_line`); one of two summaries of one text is left out."""
+    comparison = read_line(row, source, line, splits, counter, held)
+    if comparison is not None and comparison.summaries[0] == comparison.summaries[1]:
+        raise LeftOut(SAME_TEXT)
+    return comparison
+
+
 def read_comparisons(paths: str | Path | Sequence[str | Path], splits: Sequence[str] | str = "all",
                      counter: SkipCounter | None = None) -> Loaded:
     """The Reddit comparisons of `splits` in the files `paths` names, in file order, every other
@@ -125,18 +136,7 @@ def read_comparisons(paths: str | Path | Sequence[str | Path], splits: Sequence[
     for path in comparison_files(paths):
         require_rows(path, "comparisons")
         held = out.held.setdefault(str(path), {})
-        for line, row in read_rows(path, counter):
-            try:
-                comparison = read_line(row, str(path), line, chosen, counter, held)
-            except InputError as e:
-                counter.bad(e)
-                continue
-            if comparison is None:
-                continue
-            if comparison.summaries[0] == comparison.summaries[1]:
-                counter.leave_out(SAME_TEXT)
-            else:
-                out.comparisons.append(comparison)
+        out.comparisons += parsed_rows(path, partial(_comparison, splits=chosen, counter=counter, held=held), counter)
     return out
 
 

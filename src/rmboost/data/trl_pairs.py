@@ -1,5 +1,6 @@
-"""TRL preference files (JSONL or Parquet) as pairs: the format `rmboost generate` writes and
-`rmboost train` reads.
+"""TRL preference files (JSONL or Parquet) as pairs: the format `rmboost generate` writes, and the
+one rule for what a pair row is (`parse_row`), which every reader of pair files uses (`train`,
+`eval`, `score`, `agree`, `report`, `export`, `stats`, the experiment).
 
 Standard rows have string `prompt`, `chosen`, `rejected`. Conversational rows have a list of
 `{"role", "content"}` messages as `prompt` and a one-message assistant list as `chosen`/`rejected`.
@@ -8,11 +9,12 @@ conversations: their turns before the last assistant reply are the prompt, and t
 are chosen and rejected. Rows that give both a string `prompt` and whole conversations (UltraFeedback binarized:
 `prompt` is the first user turn, repeated inside `chosen` and `rejected`) are read the same way,
 and the string must be one of the shared user turns. Shared turns are compared with whitespace
-collapsed, as `hh.py` does. A pair whose two conversations differ before the last reply is left
-out and counted under `DIVERGED` in the counter's `left_out` (its two replies answer different
-conversations, so it is no preference for one prompt), not raised. The metadata columns `id`,
-`method`, `task` and those of `KEPT_EXTRA` are kept; other columns (UltraFeedback's `messages`,
-`prompt_id`) are ignored.
+collapsed (`same_turns`, HH-RLHF's rule too). A pair whose two conversations differ before the
+last reply is left out (`row_loop.LeftOut`) and counted under `DIVERGED` in the counter's
+`left_out` (its two replies answer different conversations, so it is no preference for one
+prompt), not raised. The metadata columns `id`, `method`, `task` and those of `KEPT_EXTRA` are
+kept; other columns (UltraFeedback's `messages`, `prompt_id`) are ignored. Left out: the loop over
+a file's rows (`row_loop.py`).
 """
 
 from __future__ import annotations
@@ -20,16 +22,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rmboost.data.row_loop import LeftOut, parsed_rows
 from rmboost.errors import InputError
-from rmboost.io.rows import SkipCounter, read_rows, require_fields
+from rmboost.io.rows import SkipCounter, require_fields
 from rmboost.records import Message, Pair, stable_id
 
 KEPT_EXTRA = ("subset", "question_id", "chosen_listed_first", "score_chosen", "score_rejected")
 DIVERGED = "chosen and rejected conversations differ before the last reply"
-
-
-class Diverged(Exception):
-    """A well-formed row whose two conversations do not share the turns before the last reply."""
 
 
 def _messages(value: Any) -> list[Message] | None:
@@ -48,22 +47,26 @@ def _reply(value: Any, source: str, line: int, name: str) -> str:
     return msgs[0]["content"]
 
 
-def _key(turns: list[Message]) -> list[tuple[str, str]]:
-    return [(m["role"], " ".join(m["content"].split())) for m in turns]
+def same_turns(a: list[Message], b: list[Message]) -> bool:
+    """Whether two runs of turns are the same: the same roles, the same texts with whitespace collapsed."""
+    def key(turns: list[Message]) -> list[tuple[str, str]]:
+        return [(m["role"], " ".join(m["content"].split())) for m in turns]
+
+    return key(a) == key(b)
 
 
 def split_conversations(
     chosen: list[Message], rejected: list[Message], source: str, line: int
 ) -> tuple[list[Message], str, str]:
     """Two whole conversations -> (the shared turns before the last reply, chosen's reply, rejected's
-    reply). `Diverged` when the turns before the last reply differ; `InputError` when a conversation
+    reply). `LeftOut(DIVERGED)` when the turns before the last reply differ; `InputError` when a conversation
     does not end with an assistant reply after at least one turn."""
     for name, msgs in (("chosen", chosen), ("rejected", rejected)):
         if len(msgs) < 2 or msgs[-1]["role"] != "assistant":
             raise InputError(source, line, name, "must end with an assistant reply after at least one turn "
                              "(the prompt is missing)")
-    if _key(chosen[:-1]) != _key(rejected[:-1]):
-        raise Diverged(DIVERGED)
+    if not same_turns(chosen[:-1], rejected[:-1]):
+        raise LeftOut(DIVERGED)
     return chosen[:-1], chosen[-1]["content"], rejected[-1]["content"]
 
 
@@ -81,7 +84,7 @@ def _implicit(row: dict[str, Any], source: str, line: int) -> tuple[list[Message
 
 
 def parse_row(row: Any, source: str, line: int) -> Pair:
-    """One TRL row as a `Pair`; `InputError` for a malformed row, `Diverged` for one left out by rule."""
+    """One TRL row as a `Pair`; `InputError` for a malformed row, `LeftOut` for one left out by rule."""
     if not isinstance(row, dict):
         raise InputError(source, line, None, "expected a JSON object")
     require_fields(row, ("chosen", "rejected"), source, line)
@@ -121,13 +124,4 @@ def parse_row(row: Any, source: str, line: int) -> Pair:
 def load_trl_pairs(path: str | Path, counter: SkipCounter | None = None) -> list[Pair]:
     """Read one TRL pair file (JSONL or Parquet); a pair whose conversations diverge before the
     last reply is counted in `counter.left_out[DIVERGED]`."""
-    counter = counter or SkipCounter()
-    out = []
-    for line, row in read_rows(path, counter):
-        try:
-            out.append(parse_row(row, str(path), line))
-        except Diverged:
-            counter.leave_out(DIVERGED)
-        except InputError as e:
-            counter.bad(e)
-    return out
+    return parsed_rows(path, parse_row, counter)

@@ -19,9 +19,10 @@ the four Ratings are read: `overall_score`, `fine-grained_score`, `critique`, th
 Binarized rows (HuggingFaceH4/ultrafeedback_binarized): `prompt`, `prompt_id`, `chosen`, `rejected`
 (whole conversations that repeat the prompt), `messages`, `score_chosen`, `score_rejected`. They are
 TRL rows and are read by `trl_pairs.parse_row` (the shared turns split off; two conversations that
-differ before the last reply are left out under `trl_pairs.DIVERGED`); a prompt of one user turn
-becomes a plain prompt, as raw rows give. Equal scores are `TIED`; a chosen score below the rejected
-one is an `InputError`. The ratings of both forms are GPT-4's, not people's (docs/DATASETS.md).
+differ before the last reply are left out under `trl_pairs.DIVERGED`, in `row_loop.py`'s loop); a
+prompt of one user turn becomes a plain prompt, as raw rows give. Equal scores are `TIED`; a chosen
+score below the rejected one is an `InputError`. The ratings of both forms are GPT-4's, not
+people's (docs/DATASETS.md).
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rmboost.data.trl_pairs import DIVERGED, Diverged, parse_row
+from rmboost.data.row_loop import parsed_rows
+from rmboost.data.trl_pairs import parse_row
 from rmboost.errors import InputError, UsageError
 from rmboost.io.row_kinds import expect_row
-from rmboost.io.rows import SkipCounter, read_rows, require_rows, write_rows
+from rmboost.io.rows import SkipCounter, require_rows, write_rows
 from rmboost.records import Pair, Prompt
 
 TASK = "ultrafeedback"
@@ -171,7 +173,7 @@ def _binarized(row: dict[str, Any], source: str, line: int) -> Row:
 
 
 def parse(row: Any, source: str, line: int) -> Row:
-    """One row of either form; `InputError` when malformed, `trl_pairs.Diverged` when left out by rule."""
+    """One row of either form; `InputError` when malformed, `row_loop.LeftOut` when left out by rule."""
     if not isinstance(row, dict):
         raise InputError(source, line, None, "expected a JSON object")
     if "completions" in row or "instruction" in row:
@@ -185,19 +187,7 @@ def load_rows(path: str | Path, counter: SkipCounter | None = None) -> list[Row]
     """Every row of the file that has a prompt; a diverged binarized row is left out and counted. What
     the rating rule leaves out inside a row is in each row's `notes`, for the caller to count."""
     require_rows(path, "rows")
-    counter = counter or SkipCounter()
-    out = []
-    for line, raw in read_rows(path, counter):
-        try:
-            row = parse(raw, str(path), line)
-        except Diverged:
-            counter.leave_out(DIVERGED)
-            continue
-        except InputError as e:
-            counter.bad(e)
-            continue
-        out.append(row)
-    return out
+    return parsed_rows(path, parse, counter)
 
 
 def load_ultrafeedback(path: str | Path, counter: SkipCounter | None = None) -> list[Pair]:

@@ -5,7 +5,8 @@ lexical diversity (distinct-1/2), embedding diversity (mean cosine distance betw
 all-MiniLM-L6-v2), duplicates, tokens per pair, the failure rate (from the failures file beside
 the pairs), the aspect histogram, and, given a reference reward model trained on real data, the
 share of pairs it orders the same way (an estimate of label agreement with real preferences).
-Plotting is in `stats_plot.py`; this module only computes.
+Plotting is in `stats_plot.py`; this module only computes. Words, distinct-n and the length bias
+are counted by `rmboost.measure.words`, the rules the HTML report (`report/set_stats.py`) uses too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from rmboost.data.trl_pairs import parse_row
 from rmboost.io.output import output_paths
 from rmboost.io.rows import SkipCounter, read_rows
+from rmboost.measure.words import distinct_n, length_bias
 from rmboost.methods.checks import normalise
 
 
@@ -72,14 +74,6 @@ class PairStats:
         return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-def distinct_n(texts: list[str], n: int) -> float | None:
-    grams: list[tuple[str, ...]] = []
-    for t in texts:
-        words = t.lower().split()
-        grams.extend(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
-    return len(set(grams)) / len(grams) if grams else None
-
-
 def embedding_diversity(texts: list[str], sample: int = 400, seed: int = 0) -> float | None:
     """Mean pairwise cosine distance between (a sample of) the responses' MiniLM embeddings."""
     if len(texts) < 2:
@@ -111,8 +105,7 @@ def compute_stats(pairs_file: str | Path, reference_rm: str | Path | None = None
     pairs = [parse_row(row, str(path), i + 1) for i, row in enumerate(rows)]
     n = len(pairs)
     labels = [r.get("label") for r in rows if r.get("label") in ("BETTER", "WORSE")]
-    cw = [len(p.chosen.split()) for p in pairs]
-    rw = [len(p.rejected.split()) for p in pairs]
+    chosen_words, rejected_words, chosen_longer = length_bias([p.chosen for p in pairs], [p.rejected for p in pairs])
     responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
     # A duplicate pair repeats another pair's (chosen, rejected) texts; human data re-pairs the same
     # responses, so single responses repeating is normal and is not counted.
@@ -134,9 +127,9 @@ def compute_stats(pairs_file: str | Path, reference_rm: str | Path | None = None
         failures=failures,
         failure_rate=failures / (n + failures) if n + failures else None,
         better_share=labels.count("BETTER") / len(labels) if labels else None,
-        chosen_words=sum(cw) / n if n else None,
-        rejected_words=sum(rw) / n if n else None,
-        chosen_longer_share=sum(c > r for c, r in zip(cw, rw, strict=True)) / n if n else None,
+        chosen_words=chosen_words,
+        rejected_words=rejected_words,
+        chosen_longer_share=chosen_longer,
         distinct_1=distinct_n(responses, 1),
         distinct_2=distinct_n(responses, 2),
         embedding_diversity=embedding_diversity(responses) if embeddings else None,

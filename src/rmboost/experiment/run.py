@@ -36,7 +36,7 @@ from rmboost.experiment.dataset import Prepared, describe, given_prompts, pool_p
 from rmboost.experiment.folder_state import check_folder, record
 from rmboost.experiment.log import log
 from rmboost.experiment.summary import combined, controls_section, differences
-from rmboost.experiment.syn_sets import cut_sets, read_pair_rows, target_size, variant_options
+from rmboost.experiment.syn_sets import cut_sets, rows_as_written, target_size, variant_options
 from rmboost.experiment.tables import (
     controls_markdown,
     data_markdown,
@@ -138,8 +138,8 @@ class Experiment(Trainer):
         if not made and not controls:
             log("no Syn set (the config names no method)")
             return {}
-        cut = cut_sets({k: read_pair_rows(p) for k, p in made.items()},
-                       {k: read_pair_rows(p) for k, p in (controls or {}).items()},
+        cut = cut_sets({k: rows_as_written(p) for k, p in made.items()},
+                       {k: rows_as_written(p) for k, p in (controls or {}).items()},
                        target_size(self.config, self.real_pairs), self.config.seed, self.out / "pairs")
         for note in cut.notes:
             log(note)

@@ -46,7 +46,9 @@ def variant_options(config: ExperimentConfig, variant: Variant, prompts: int, re
     return options
 
 
-def read_pair_rows(path: Path) -> list[dict[str, Any]]:
+def rows_as_written(path: Path) -> list[dict[str, Any]]:
+    """Every row of a made set's pair file, each column as written (what a cut copies); the pairs
+    in it are read by `data.trl_pairs.parse_row` where they are trained on or measured."""
     return [row for _, row in read_rows(path)]
 
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from rmboost.data.tldr import CONFIDENT_STRENGTH
 from rmboost.records import Pair
 
@@ -70,20 +68,15 @@ _BASELINES: dict[tuple[int, int, int, int], tuple[Any, dict[str, Any]]] = {}
 
 
 def _baselines(pairs: Sequence[Pair], n_boot: int, seed: int) -> tuple[Any, dict[str, Any]]:
-    from rmboost.rm.encoding import prompt_text
-    from rmboost.rm.evaluate import baselines_of, outcomes
-    from rmboost.rm.lexical import overlap_share
+    from rmboost.rm.evaluate import baseline_outcomes, baselines_of
 
     key = (id(pairs), len(pairs), n_boot, seed)
     if key not in _BASELINES:
         lb_base: dict[str, Any] = {}
         if pairs:
-            share = [(overlap_share(prompt_text(p.prompt), p.chosen), overlap_share(prompt_text(p.prompt), p.rejected))
-                     for p in pairs]
-            lb_base["overlap"] = _lb_dict(outcomes(*zip(*share, strict=True)).tolist(), pairs, n_boot, seed)
-            if all("chosen_listed_first" in p.extra for p in pairs):
-                first = np.array([1.0 if p.extra["chosen_listed_first"] else 0.0 for p in pairs])
-                lb_base["first"] = _lb_dict(first.tolist(), pairs, n_boot, seed)
+            rules = baseline_outcomes(pairs)
+            lb_base = {name: _lb_dict(wins.tolist(), pairs, n_boot, seed)
+                       for name in ("overlap", "first") if (wins := rules[name]) is not None}
         _BASELINES[key] = (pairs, {"plain": baselines_of(pairs, n_boot, seed), "length_balanced": lb_base})
     return _BASELINES[key]
 

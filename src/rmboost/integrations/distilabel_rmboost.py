@@ -3,7 +3,7 @@ a response into a preference pair by asking its LLM for a BETTER or WORSE rewrit
 
 It is `rmboost generate --method rmboost` given a response (`methods/rmboost.py`), one row at a
 time: the same task and aspect files (`task`, `aspects_file`), the same rewrite templates
-(`template`), the same content checks on the answer (`checks.rewrite_problem`), the same label
+(`template`), the same acceptance rule for the answer (`RMBoost.check_rewrite`), the same label
 rule (rows 2j and 2j+1 get one BETTER and one WORSE, in a seeded order, so the labels are exactly
 balanced when `input_batch_size` is even) and the same aspects per row id (`id` column, else the
 instruction's hash, as the CLI's). Input columns: `instruction`, `response` (and `id` if given);
@@ -24,8 +24,7 @@ from distilabel.steps.tasks import Task
 from pydantic import PrivateAttr
 
 from rmboost.methods.base import WorkItem
-from rmboost.methods.checks import content_problem, rewrite_problem
-from rmboost.methods.rmboost import RMBoost, balanced_label
+from rmboost.methods.rmboost import RMBoost, balanced_label, given_problem
 from rmboost.prompts.tasks import load_task
 from rmboost.records import PromptRecord, stable_id
 
@@ -86,18 +85,16 @@ class RMBoostRewrite(Task):  # type: ignore[misc]
         method, label = self._method, input["label"]
         y1 = str(input["response"]).strip()
         out: dict[str, Any] = {"chosen": None, "rejected": None, "label": label, "aspects": input["aspects"]}
-        problem = content_problem(y1)
+        problem = given_problem(y1)
         if problem:
-            return {**out, "rewrite_failure": f"the given response: {problem}"}
+            return {**out, "rewrite_failure": problem}
         if output is None:
             return {**out, "rewrite_failure": "no answer from the LLM"}
         drawn = [method.task.aspect(name) for name in input["aspects"]]
-        wording = method.template.own_wording(method.template.values(method.task, label, drawn, self.length_control))
-        y2, named, _ = method.template.parse(output, method.task)
-        problem = rewrite_problem(y1, y2, wording, method.template.direction(label), str(input["instruction"]))
-        if problem:
-            return {**out, "rewrite_failure": problem}
+        check = method.check_rewrite(output, y1, label, drawn, str(input["instruction"]))
+        if check.problem:
+            return {**out, "rewrite_failure": check.problem}
         if method.template.aspects_from == "model":
-            out["aspects"] = named
-        chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
+            out["aspects"] = check.named
+        chosen, rejected = (check.y2, y1) if label == "BETTER" else (y1, check.y2)
         return {**out, "chosen": chosen, "rejected": rejected, "rewrite_failure": None}

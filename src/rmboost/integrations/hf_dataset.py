@@ -1,9 +1,10 @@
 """A pair file as a Hugging Face `datasets` folder (`save_to_disk`, one `train` split) with its
 dataset card, and the same pushed to the Hub through `datasets`' own `push_to_hub`.
 
-Every row must be a preference pair as `rmboost train` reads it (a bad one is an error naming its
-line and field). The columns are the file's, every row given every column (a column a row lacks is null); a column
-whose values are mappings (`params`, `usage`, ...) becomes JSON text, as rmboost's Parquet files
+Every row must be a preference pair as `rmboost train` reads it (`data.trl_pairs.parse_row`, in
+`data.row_loop`'s loop; a bad one is an error naming its line and field). The columns are the
+file's, every row given every column (a column a row lacks is null); a column whose values are
+mappings (`params`, `usage`, ...) becomes JSON text, as rmboost's Parquet files
 store it, since rows of different methods hold different keys there. Lists of messages stay lists
 of `{role, content}`. The folder is written beside its final place and then moved there, so an
 interrupted export leaves the old folder or the new one; a folder that is not an earlier export is
@@ -22,14 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.trl_pairs import Diverged
-from rmboost.data.trl_pairs import parse_row as parse_pair_row
+from rmboost.data.row_loop import LeftOut, parsed_rows
+from rmboost.data.trl_pairs import parse_row
 from rmboost.errors import UsageError, UserError
 from rmboost.integrations.dataset_card import render_card
 from rmboost.integrations.provenance import read_provenance
 from rmboost.io.output import check_output
 from rmboost.io.row_kinds import PAIRS, expect_rows
-from rmboost.io.rows import read_rows
 
 CARD = "README.md"
 SOURCE = "rmboost_export.json"  # which pair file the folder is the export of
@@ -43,15 +43,20 @@ class ExportResult:
     pushed_to: str | None = None
 
 
+def _pair_row(row: Any, source: str, line: int) -> dict[str, Any]:
+    """A row as it is in the file, once `parse_row` has found it a preference pair (or raised an error
+    naming line and field). A pair its rule leaves out (two conversations that differ before the last
+    reply) is well formed, and a pair file may hold it: it is exported."""
+    try:
+        parse_row(row, source, line)
+    except LeftOut:
+        pass
+    return row  # an object: parse_row refuses anything else
+
+
 def columns(path: Path) -> dict[str, list[Any]]:
     """The file's rows as columns (the union of their keys, in order of first use)."""
-    rows: list[dict[str, Any]] = []
-    for line, row in read_rows(path):
-        try:
-            parse_pair_row(row, str(path), line)  # a preference pair, or an error naming line and field
-        except Diverged:
-            pass  # well formed: its two conversations differ before the last reply, which a pair file may hold
-        rows.append(row)
+    rows = parsed_rows(path, _pair_row)
     if not rows:
         raise UserError(f"{path}: no pairs to export (the file is empty)")
     names = list(dict.fromkeys(k for row in rows for k in row))
@@ -97,9 +102,10 @@ def export_pairs(pairs_file: str | Path, to: str | Path, *, license: str = "othe
         raise UserError(f"{src}: no such file")
     expect_rows(src, PAIRS, "rmboost export")
     check_target(folder, src, replace)
+    rows = columns(src)  # every row a pair, by the rule every reader of pairs shares, before anything else
     facts = read_provenance(src)
     try:
-        table = datasets.Dataset.from_dict(columns(src))
+        table = datasets.Dataset.from_dict(rows)
     except (ValueError, TypeError, OverflowError) as e:  # pyarrow's ArrowInvalid, ArrowTypeError, ...
         raise UserError(f"{src}: cannot make a dataset of these rows: {e}") from e
     dataset = datasets.DatasetDict({"train": table})

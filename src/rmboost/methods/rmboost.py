@@ -9,8 +9,9 @@ business (`rewrite.py`). A y2 that is no answer is refused (`checks.rewrite_prob
 only a lead-in, unparseable, the same as y1, a comment about the responses, an echo of the
 direction word, words pasted back from the instruction or its layout, the question repeated, too
 short to be a rewrite, or, where the model is to name its aspects, none named) and asked for again,
-up to `attempts` times, whatever the template; so is a y1 that is no answer. `--verify` (beyond the
-paper) adds the pairwise judge, which can drop a pair.
+up to `attempts` times, whatever the template; so is a y1 that is no answer. That acceptance rule
+is `RMBoost.check_rewrite`, which the distilabel step (`integrations/distilabel_rmboost.py`) calls
+too. `--verify` (beyond the paper) adds the pairwise judge, which can drop a pair.
 
 A record with `responses` gives y1 too: work item k of the prompt (`--pairs-per-prompt K`) rewrites
 response k mod n, recorded as `given_index`, so K = n rewrites each given response once.
@@ -18,6 +19,7 @@ response k mod n, recorded as `given_index`, so K = n rewrites each given respon
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +30,35 @@ from rmboost.methods.base import Method, SamplingConfig, WorkItem, derive_seed
 from rmboost.methods.checks import content_problem, rewrite_problem
 from rmboost.methods.judge import ORDERS, PairJudge, contradiction
 from rmboost.methods.rewrite import RewriteTemplate
+from rmboost.prompts.prompt_text import last_user_turn
 from rmboost.prompts.tasks import Aspect, Message, Task
 from rmboost.records import Pair, PairFailure, Prompt
 
 LABELS = ("BETTER", "WORSE")
+NO_ASPECT_NAMED = "names no aspect of the task"
 
 
 def balanced_label(index: int, seed: int) -> str:
     """Work items 2j and 2j+1 get one BETTER and one WORSE, in a seeded order."""
     first = LABELS[derive_seed(seed, "label-block", index // 2) % 2]
     return first if index % 2 == 0 else LABELS[1 - LABELS.index(first)]
+
+
+def given_problem(response: str) -> str | None:
+    """Why a given response (the record's, or a distilabel row's) cannot be y1, or None."""
+    problem = content_problem(response)
+    return f"the given response: {problem}" if problem else None
+
+
+@dataclass(frozen=True)
+class RewriteCheck:
+    """What `RMBoost.check_rewrite` read in a rewrite answer: y2, the task's aspects the answer names,
+    the names it gives that the task does not know, and why it is refused (None: y2 is kept)."""
+
+    y2: str | None
+    named: list[str]
+    unknown: list[str]
+    problem: str | None
 
 
 class RMBoost(Method):
@@ -98,9 +119,9 @@ class RMBoost(Method):
         index, responses = self.given_index(item), item.record.responses
         given = responses[index] if responses is not None and index is not None else item.record.response
         if given is not None:
-            problem = content_problem(given)
+            problem = given_problem(given)
             if problem:
-                raise PairFailure("y1", f"the given response: {problem}")
+                raise PairFailure("y1", problem)
             self.given += 1
             return given.strip(), int(1.4 * len(given.split())) + 1
 
@@ -118,24 +139,20 @@ class RMBoost(Method):
         label = balanced_label(item.index, item.seed)
         drawn = self.choose_aspects(item)
         messages = self.rewrite_messages(item, y1, label, drawn)
-        wording = self.template.own_wording(self.template.values(self.task, label, drawn, self.length_control))
-        question = last_user_text(item.record.prompt)
         shape: dict[str, Any] = {"stop": self.template.stop,
                                  "max_tokens": self.template.y2_tokens(y1_tokens, self.sampling.max_tokens)}
         if self.template.constrain and llm.capabilities.grammar:
             shape["tags"] = self.template.tags
 
         def accept(c: Completion) -> tuple[str, list[str]]:
-            y2, named, unknown = self.template.parse(c.text, self.task)
-            problem = rewrite_problem(y1, y2, wording, self.template.direction(label), question)
-            if problem is None and self.template.aspects_from == "model" and not named:
+            check = self.check_rewrite(c.text, y1, label, drawn, item.record.prompt)
+            if check.problem == NO_ASPECT_NAMED:
                 self.no_aspects_named += 1
-                problem = "names no aspect of the task"
-            if problem:
-                raise PairFailure("y2", problem, label=label, raw=c.text[:500])
-            assert y2 is not None
-            self.unknown_aspects += len(unknown)
-            return y2, named
+            if check.problem:
+                raise PairFailure("y2", check.problem, label=label, raw=c.text[:500])
+            assert check.y2 is not None
+            self.unknown_aspects += len(check.unknown)
+            return check.y2, check.named
 
         y2, named = await self.attempt(item, llm, "y2",
                                        lambda k: self.request(messages, "y2", item, k, **shape), accept)
@@ -146,6 +163,20 @@ class RMBoost(Method):
         chosen, rejected = (y2, y1) if label == "BETTER" else (y1, y2)
         aspects = named if self.template.aspects_from == "model" else [a.name for a in drawn]
         return self.new_pair(item, llm, chosen, rejected, label=label, aspects=aspects, extra=extra)
+
+    def check_rewrite(self, answer: str, y1: str, label: str, drawn: list[Aspect], prompt: Prompt) -> RewriteCheck:
+        """The one acceptance rule for a rewrite answer, the CLI's and the distilabel step's: y2 read
+        from the template's tags must pass `checks.rewrite_problem` against the request's own wording,
+        the label's direction word and the question; where the model names its aspects, it must name
+        one the task knows. The question is what was asked last, whole (`last_user_turn`), not its
+        last paragraph (`question_text`): a record's prompt is the request as given, not laid out by
+        a task with the question last, and a request that quotes a text can end on an "Answer:" cue."""
+        y2, named, unknown = self.template.parse(answer, self.task)
+        wording = self.template.own_wording(self.template.values(self.task, label, drawn, self.length_control))
+        problem = rewrite_problem(y1, y2, wording, self.template.direction(label), last_user_turn(prompt))
+        if problem is None and self.template.aspects_from == "model" and not named:
+            problem = NO_ASPECT_NAMED
+        return RewriteCheck(y2, named, unknown, problem)
 
     async def verify(self, item: WorkItem, llm: LLM, y1: str, y2: str, label: str) -> dict[str, object]:
         assert self.verifier is not None
@@ -178,10 +209,3 @@ class RMBoost(Method):
             rate = self.contradicted / self.verified if self.verified else None
             stats.update(verified=self.verified, contradicted=self.contradicted, contradiction_rate=rate)
         return stats
-
-
-def last_user_text(prompt: Prompt) -> str:
-    """The question a y2 must not merely repeat: the prompt, or a conversation's last user turn."""
-    if isinstance(prompt, str):
-        return prompt
-    return next((m["content"] for m in reversed(prompt) if m.get("role") == "user"), "")

@@ -7,11 +7,13 @@ in `data/real_train.jsonl`, and `results.json`. The human test pairs (`data/test
 are the yardstick, not training data, and are left out. A failure's prompt is read back from the
 input file it names (`source`, `line`) when that file is still there.
 
-A row is a pair by the rule every reader of pairs shares (`data.trl_pairs.parse_row`: `train`,
-`eval` and `stats` read with it too); a row that breaks it (a field missing, of the wrong type, not
-JSON) is left out of the page and its measures, counted, and its error (file, line, field) shown,
-on the page and as a warning of the `rmboost.report` logger (the command prints it on stderr).
-A pairs file with rows but not one pair is refused with the first row's error.
+A row is a pair by the rule every reader of pairs shares (`data.trl_pairs.parse_row`, read in
+`data.row_loop`'s loop, as `train`, `eval`, `score`, `agree` and `export` read); a row that breaks
+it (a field missing, of the wrong type, not JSON) is left out of the page and its measures, counted,
+and its error (file, line, field) shown, on the page and as a warning of the `rmboost.report`
+logger (the command prints it on stderr); so is a pair its rule leaves out (two conversations that
+differ before the last reply), with its reason. A pairs file with rows but not one pair is refused
+with the first row's error.
 
 This module only reads; what the page shows of the rows is `payload.py`'s business.
 """
@@ -25,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.trl_pairs import DIVERGED, Diverged, parse_row
-from rmboost.errors import InputError, UserError
+from rmboost.data.row_loop import parsed_rows
+from rmboost.data.trl_pairs import parse_row
+from rmboost.errors import UserError
 from rmboost.io.output import output_paths
 from rmboost.io.row_kinds import PAIRS, expect_rows
 from rmboost.io.rows import SkipCounter, is_parquet, read_rows
@@ -66,21 +69,16 @@ def _objects(path: Path) -> tuple[list[dict[str, Any]], int]:
     return objects, counter.skipped + len(rows) - len(objects)
 
 
+def _as_written(row: Any, source: str, line: int) -> dict[str, Any]:
+    """A pair row as it is in the file, once `parse_row` has found it a pair."""
+    parse_row(row, source, line)
+    return row  # an object: parse_row refuses anything else
+
+
 def _pair_rows(path: Path) -> tuple[list[dict[str, Any]], SkipCounter]:
     """The rows of a pairs file that are pairs (as they are in the file), and the counter of the rest."""
     counter = SkipCounter("skip")
-    rows = []
-    for line, row in read_rows(path, counter):
-        try:
-            parse_row(row, str(path), line)
-        except Diverged:
-            counter.leave_out(DIVERGED)
-            continue
-        except InputError as e:
-            counter.bad(e)
-            continue
-        rows.append(row)
-    return rows, counter
+    return parsed_rows(path, _as_written, counter), counter
 
 
 def _json_document(path: Path) -> dict[str, Any] | None:

@@ -2,8 +2,9 @@
 sampling): counts, label balance, the length bias, distinct-n, the aspects chosen, and the
 failure reasons.
 
-They follow `rmboost stats` (words are whitespace-separated; "chosen is longer" counts strictly
-longer chosen responses; a failure reason is `stage: reason`), so a report and `stats.md` agree.
+They follow `rmboost stats` by calling the same rules (`rmboost.measure.words`: words are
+whitespace-separated; "chosen is longer" counts strictly longer chosen responses; a failure reason
+is `stage: reason`), so a report and `stats.md` agree.
 Measures that need a model (reference-RM agreement, embedding diversity) come from an
 experiment's `results.json`, not from here.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from rmboost.measure.words import distinct_n, length_bias
 from rmboost.report.collect import PairSet, as_text
 
 TOP_REASONS = 8
@@ -61,15 +63,6 @@ class SetStats:
         return "none recorded"
 
 
-def distinct_n(texts: list[str], n: int) -> float | None:
-    """Distinct n-grams over all n-grams of the (lower-cased, whitespace-split) texts."""
-    grams: list[tuple[str, ...]] = []
-    for t in texts:
-        words = t.lower().split()
-        grams.extend(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
-    return len(set(grams)) / len(grams) if grams else None
-
-
 def reason_key(row: dict[str, object]) -> str:
     return f"{row.get('stage', '?')}: {row.get('reason', '?')}"[:80]
 
@@ -90,12 +83,9 @@ def set_stats(pair_set: PairSet) -> SetStats:
     labels = Counter(r.get("label") for r in rows)
     stats.better, stats.worse = labels.get("BETTER", 0), labels.get("WORSE", 0)
     if n:
-        cw = [len(as_text(r.get("chosen")).split()) for r in rows]
-        rw = [len(as_text(r.get("rejected")).split()) for r in rows]
-        stats.chosen_words, stats.rejected_words = sum(cw) / n, sum(rw) / n
-        stats.chosen_longer_share = sum(c > r for c, r in zip(cw, rw, strict=True)) / n
-        responses = [as_text(r.get(side)) for side in ("chosen", "rejected") for r in rows]
-        stats.distinct_1, stats.distinct_2 = distinct_n(responses, 1), distinct_n(responses, 2)
+        chosen, rejected = [as_text(r.get("chosen")) for r in rows], [as_text(r.get("rejected")) for r in rows]
+        stats.chosen_words, stats.rejected_words, stats.chosen_longer_share = length_bias(chosen, rejected)
+        stats.distinct_1, stats.distinct_2 = distinct_n(chosen + rejected, 1), distinct_n(chosen + rejected, 2)
     lists = [tuple(str(a) for a in r["aspects"]) if isinstance(r.get("aspects"), list) else () for r in rows]
     stats.aspects = dict(Counter(a for aspects in lists for a in aspects).most_common())
     distinct = {tuple(sorted(aspects)) for aspects in lists}

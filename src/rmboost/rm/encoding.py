@@ -15,18 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rmboost.prompts.prompt_text import transcript
 from rmboost.records import Prompt
 from rmboost.rm.evidence import select_evidence
 from rmboost.rm.truncation import DEFAULT_HEAD, fit_pair, keep_head_and_tail, response_share
-
-_ROLE_NAMES = {"user": "User", "assistant": "Assistant", "system": "System"}
-
-
-def prompt_text(prompt: Prompt) -> str:
-    """A prompt as plain text: a string as it is, a conversation as `User: ...` / `Assistant: ...`."""
-    if isinstance(prompt, str):
-        return prompt
-    return "\n\n".join(f"{_ROLE_NAMES.get(m['role'], m['role'].title())}: {m['content']}" for m in prompt)
 
 
 @dataclass
@@ -64,10 +56,12 @@ class PairEncoder:
                     messages, add_generation_prompt=True, tokenize=True, return_dict=True
                 )
                 ids = list(out["input_ids"])
+            # The model reads a conversation as one text, so it gets `transcript`, not `prompt_text`
+            # (`prompts/prompt_text.py`): without role names it could not tell whose words are whose.
             elif self.layout == "decoder":
-                ids = self._ids(prompt_text(prompt) + "\n\n", special=True)
+                ids = self._ids(transcript(prompt) + "\n\n", special=True)
             else:
-                ids = self._ids(prompt_text(prompt))
+                ids = self._ids(transcript(prompt))
             if not remember:  # one response's evidence: seldom asked for again
                 return ids
             self._prompt_cache[key] = ids
@@ -78,7 +72,7 @@ class PairEncoder:
         room = self.max_length - 3 if self.layout == "cross" else self.max_length
         if len(p) + len(r) > room and self.evidence:
             # The template's own tokens (a chat template's role markers) are not in `count`.
-            extra = max(0, len(p) - self.count(prompt_text(prompt)))
+            extra = max(0, len(p) - self.count(transcript(prompt)))
             budget = room - response_share(len(p), len(r), room) - extra
             p = self.prompt_ids(self.evidence_prompt(prompt, response, budget), remember=False)
         if self.layout == "cross":
@@ -96,8 +90,8 @@ class PairEncoder:
         return [self.tokenizer.cls_token_id, *ids, self.tokenizer.sep_token_id]
 
     def evidence_text(self, prompt: Prompt, response: str) -> str:
-        """The prompt as plain text, reduced to the evidence for `response` that fits one input."""
-        return prompt_text(self.evidence_prompt(prompt, response, self.max_length - 2))
+        """The prompt as one text (`transcript`), reduced to the evidence for `response` that fits one input."""
+        return transcript(self.evidence_prompt(prompt, response, self.max_length - 2))
 
 
 def pad_batch(id_lists: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any]:

@@ -6,11 +6,12 @@ The 95% interval is a percentile bootstrap that resamples prompts, not pairs: QA
 six pairs per question, and those are not independent. With one pair per prompt it is the ordinary
 pair bootstrap. Baselines: `longer` always prefers the longer response (in characters);
 `overlap` prefers the response with the larger share of its words found in the prompt
-(`lexical.overlap_share`: lower-cased `\\w+` words, a conversation read as its text), the lexical
+(`measure.words.overlap_share`: lower-cased `\\w+` words, a conversation read as its text), the lexical
 faithfulness rule a reward model should beat; `first` always prefers the response listed first in
 the source comparison, known only when pairs carry `chosen_listed_first` (QA-Feedback does),
 otherwise reported as unavailable. Every baseline counts a tie as half.
-Scoring is the model's job; this module only counts.
+Scoring is the model's job; counting is `rmboost.measure`'s (outcomes, the bootstrap, words): this
+module turns pairs into outcomes and cluster keys (a pair's cluster is its prompt) and reports.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rmboost.measure.bootstrap import cluster_bootstrap, stratified_cluster_bootstrap
+from rmboost.measure.outcomes import pair_outcomes
+from rmboost.measure.words import overlap_share, word_count
+from rmboost.prompts.prompt_text import transcript
 from rmboost.records import Pair
-from rmboost.rm.encoding import prompt_text
-from rmboost.rm.lexical import overlap_share
 
 if TYPE_CHECKING:
     from rmboost.rm.base import RewardModel
@@ -59,52 +62,39 @@ class EvalReport:
         }
 
 
-def outcomes(chosen: Sequence[float], rejected: Sequence[float]) -> np.ndarray:
-    """1 where chosen scores higher, 0 where lower, 0.5 on a tie."""
-    c, r = np.asarray(chosen, dtype=float), np.asarray(rejected, dtype=float)
-    return np.where(c > r, 1.0, np.where(c < r, 0.0, 0.5))
-
-
 def bootstrap_accuracy(
     wins: np.ndarray, clusters: Sequence[str], n_boot: int = 2000, seed: int = 0, level: float = 0.95
 ) -> Accuracy:
-    """Mean of `wins` with a percentile bootstrap interval that resamples whole clusters."""
-    n = len(wins)
-    if n == 0:
-        return Accuracy(float("nan"), float("nan"), float("nan"), 0)
-    _, index = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)
-    sums = np.bincount(index, weights=wins)
-    counts = np.bincount(index).astype(float)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(sums), size=(n_boot, len(sums)))
-    boot = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha])
-    return Accuracy(float(wins.mean()), float(low), float(high), n)
+    """Mean of `wins` with a percentile bootstrap interval that resamples whole clusters
+    (`measure.bootstrap.cluster_bootstrap`)."""
+    s = cluster_bootstrap(wins, clusters, n_boot, seed, level)
+    return Accuracy(s.share, s.ci_low, s.ci_high, s.n)
 
 
 def _cluster(pair: Pair) -> str:
     return json.dumps(pair.prompt, sort_keys=True, ensure_ascii=False)
 
 
-def baselines_of(pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> dict[str, Accuracy | None]:
-    """The trivial rules' accuracies on `pairs` (they read no model, so callers may reuse them)."""
-    clusters = [_cluster(p) for p in pairs]
-    longer = outcomes([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
-    baselines: dict[str, Accuracy | None] = {"longer": bootstrap_accuracy(longer, clusters, n_boot, seed),
-                                             "shorter": bootstrap_accuracy(1.0 - longer, clusters, n_boot, seed)}
-    texts = [prompt_text(p.prompt) for p in pairs]
-    overlap = outcomes(
+def baseline_outcomes(pairs: Sequence[Pair]) -> dict[str, np.ndarray | None]:
+    """Each trivial rule's per-pair outcomes on `pairs` (`first` None unless every pair says which
+    response its source listed first): the one place the baselines' rules are written."""
+    longer = pair_outcomes([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
+    texts = [transcript(p.prompt) for p in pairs]  # role names included, as this baseline always read it
+    overlap = pair_outcomes(
         [overlap_share(t, p.chosen) for t, p in zip(texts, pairs, strict=True)],
         [overlap_share(t, p.rejected) for t, p in zip(texts, pairs, strict=True)],
     )
-    baselines["overlap"] = bootstrap_accuracy(overlap, clusters, n_boot, seed)
+    first = None
     if pairs and all("chosen_listed_first" in p.extra for p in pairs):
         first = np.array([1.0 if p.extra["chosen_listed_first"] else 0.0 for p in pairs])
-        baselines["first"] = bootstrap_accuracy(first, clusters, n_boot, seed)
-    else:
-        baselines["first"] = None
-    return baselines
+    return {"longer": longer, "shorter": 1.0 - longer, "overlap": overlap, "first": first}
+
+
+def baselines_of(pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> dict[str, Accuracy | None]:
+    """The trivial rules' accuracies on `pairs` (they read no model, so callers may reuse them)."""
+    clusters = [_cluster(p) for p in pairs]
+    return {name: None if wins is None else bootstrap_accuracy(wins, clusters, n_boot, seed)
+            for name, wins in baseline_outcomes(pairs).items()}
 
 
 def evaluate_scores(
@@ -118,7 +108,7 @@ def evaluate_scores(
     """The report for scores already computed (one chosen and one rejected score per pair);
     `baselines`, when the caller has them for these pairs already, are not computed again."""
     clusters = [_cluster(p) for p in pairs]
-    wins = outcomes(chosen, rejected)
+    wins = pair_outcomes(chosen, rejected)
     main = bootstrap_accuracy(wins, clusters, n_boot, seed)
     if baselines is None:
         baselines = baselines_of(pairs, n_boot, seed)
@@ -150,10 +140,6 @@ def paired_difference(
     return outcome_accuracy(diff.tolist(), pairs, n_boot, seed)
 
 
-def word_count(text: str) -> int:
-    return len(text.split())
-
-
 def length_strata(pairs: Sequence[Pair]) -> np.ndarray:
     """Per pair: 1 when the chosen response has more words than the rejected, 0 when fewer, -1 when
     both have the same number of words."""
@@ -182,24 +168,11 @@ def length_balanced(
     wins: Sequence[float], pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0, level: float = 0.95
 ) -> LengthBalanced:
     """The length-balanced accuracy of per-pair outcomes, with a bootstrap over prompts (as `evaluate`)."""
-    w = np.asarray(wins, dtype=float)
     strata = length_strata(pairs)
     longer, shorter = strata == 1, strata == 0
     counts = (int(longer.sum()), int(shorter.sum()), int((strata == -1).sum()))
-    if not counts[0] or not counts[1]:
-        return LengthBalanced(float("nan"), float("nan"), float("nan"), *counts)
-    point = (w[longer].mean() + w[shorter].mean()) / 2
-    _, index = np.unique(np.asarray([_cluster(p) for p in pairs], dtype=object).astype(str), return_inverse=True)
-    k = int(index.max()) + 1
-    sums = [np.bincount(index, weights=w * m, minlength=k) for m in (longer, shorter)]
-    ns = [np.bincount(index, weights=m.astype(float), minlength=k) for m in (longer, shorter)]
-    draws = np.random.default_rng(seed).integers(0, k, size=(n_boot, k))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        boot = (sums[0][draws].sum(1) / ns[0][draws].sum(1) + sums[1][draws].sum(1) / ns[1][draws].sum(1)) / 2
-    boot = boot[np.isfinite(boot)]
-    alpha = (1 - level) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha]) if len(boot) else (float("nan"), float("nan"))
-    return LengthBalanced(float(point), float(low), float(high), *counts)
+    s = stratified_cluster_bootstrap(wins, [longer, shorter], [_cluster(p) for p in pairs], n_boot, seed, level)
+    return LengthBalanced(s.share, s.ci_low, s.ci_high, *counts)
 
 
 def evaluate(model: RewardModel, pairs: Sequence[Pair], n_boot: int = 2000, seed: int = 0) -> EvalReport:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from rmboost.measure.outcomes import pairwise_accuracy
 from rmboost.records import Pair, Prompt
 from rmboost.rm.base import RewardModel, with_overrides
 from rmboost.rm.text_features import NAMES, feature_rows
@@ -57,10 +58,6 @@ def fit_bradley_terry(diff: np.ndarray, l2: float, steps: int = 25) -> np.ndarra
         if float(np.abs(step).max()) < 1e-9:
             break
     return w
-
-
-def _accuracy(margin: np.ndarray) -> float:
-    return float(np.mean(np.where(margin > 0, 1.0, np.where(margin < 0, 0.0, 0.5)))) if len(margin) else float("nan")
 
 
 class FeatureLinearRM(RewardModel):
@@ -120,7 +117,7 @@ class FeatureLinearRM(RewardModel):
             scores = []
             for step, l2 in enumerate(grid, 1):
                 w = fit_bradley_terry(train, l2, cfg.newton_steps)
-                acc, loss = _accuracy(held @ w), float(np.mean(np.logaddexp(0.0, -(train @ w))))
+                acc, loss = pairwise_accuracy(held @ w, 0.0), float(np.mean(np.logaddexp(0.0, -(train @ w))))
                 scores.append(acc)
                 model.curve.append({"step": step, "l2": l2, "loss": round(loss, 5), "val_accuracy": acc,
                                     "seconds": round(time.perf_counter() - start, 2)})
@@ -129,7 +126,7 @@ class FeatureLinearRM(RewardModel):
             best_l2 = grid[int(np.argmax(scores))]  # the first of equal bests: the weakest penalty tried
         model.weights = fit_bradley_terry(diff, best_l2, cfg.newton_steps)
         model.curve.append({"step": len(model.curve) + 1, "l2": best_l2, "refit_on_all": True,
-                            "train_accuracy": _accuracy(diff @ model.weights),
+                            "train_accuracy": pairwise_accuracy(diff @ model.weights, 0.0),
                             "seconds": round(time.perf_counter() - start, 2)})
         return model
 

@@ -1,33 +1,18 @@
-"""Word-level text statistics the reward-model package shares: the words of a text, the `overlap`
-share (how much of a response is made of words found in its prompt) and BM25 scores of text units
-against a query. Pure Python, no tokenizer: a word is a lower-cased `\\w+` match.
+"""BM25 scores of text units against a query, over the words of `rmboost.measure.words` (a word
+is a lower-cased `\\w+` match; pure Python, no tokenizer).
 
-Used by `evaluate.py` (the `overlap` baseline) and `evidence.py` (which prompt sentences best match
-a response). Stemming, stop words and synonyms are left out on purpose: the baseline must stay a
-one-line rule anyone can recompute.
+Used by `evidence.py` (which prompt sentences best match a response); `text_features.py` takes its
+`words` from here too. The words themselves and the `overlap` share are `measure.words`', shared
+with `data/`. Stemming, stop words and synonyms are left out on purpose.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 
-_WORD = re.compile(r"\w+")
-
-
-def words(text: str) -> list[str]:
-    """The lower-cased `\\w+` words of `text`, in order."""
-    return _WORD.findall(text.lower())
-
-
-def overlap_share(prompt_text: str, response: str) -> float:
-    """The share of the response's words (counted with repeats) that occur anywhere in the prompt;
-    0 for a response without words."""
-    found = set(words(prompt_text))
-    said = words(response)
-    return sum(w in found for w in said) / len(said) if said else 0.0
+from rmboost.measure.words import words
 
 
 def bm25_scores(units: Sequence[str], query: str, k1: float = 1.2, b: float = 0.75) -> list[float]:

@@ -8,7 +8,8 @@ are never mistaken for one another (`score_file.py` refuses to mix them in one o
 a string or a list of `{role, content}` messages; a response a string or a one-message assistant
 list. A (prompt, response) row with `context` or `task` (a prompt record) is scored on the input
 the model was trained on: laid out as generation shows it to the policy (`prompts/model_input.py`).
-The rerank kind is `rerank.py`; batches, files and resume are `score_file.py`'s.
+A pair row is read by the rule every reader of pairs shares (`data.trl_pairs.parse_row`). The
+rerank kind is `rerank.py`; batches, files and resume are `score_file.py`'s.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.trl_pairs import Diverged
-from rmboost.data.trl_pairs import parse_row as parse_pair_row
+from rmboost.data.row_loop import LeftOut as LeftOut  # what `score_file.py` counts by reason
+from rmboost.data.trl_pairs import parse_row
 from rmboost.errors import InputError, UserError
 from rmboost.io.row_kinds import PAIRS
 from rmboost.prompts.model_input import row_input
@@ -26,10 +27,6 @@ from rmboost.records import Prompt
 from rmboost.rm.base import saved_meta
 
 FINGERPRINT_COLUMN = "rm_fingerprint"
-
-
-class LeftOut(Exception):
-    """A well-formed row that a kind's documented rule leaves out (counted by reason, not an error)."""
 
 
 def model_fingerprint(directory: str | Path) -> str:
@@ -136,10 +133,7 @@ class PairRows(RowKind):
     reads = PAIRS
 
     def parse(self, row: Any, source: str, line: int) -> tuple[Prompt, list[str]]:
-        try:
-            pair = parse_pair_row(row, source, line)
-        except Diverged as e:
-            raise LeftOut(str(e)) from None
+        pair = parse_row(row, source, line)  # `LeftOut` for a pair its rule leaves out
         return pair.prompt, [pair.chosen, pair.rejected]
 
     def finish(self, row: dict[str, Any], prompt: Prompt, rewards: list[float],

@@ -7,8 +7,9 @@ all-MiniLM-L6-v2 sentence embeddings (mean-pooled, normalised; kept on disk by `
 - `sim_question`: the cosine of the whole response with the question.
 
 The prompt is cut into sentences as `evidence.sentences` does; a conversation is read as the text
-of its messages. Each distinct sentence is embedded once per process and once on disk. No weight
-here: these are inputs to a trained linear model, never a score on their own.
+of its messages, and the question is the prompt's question (both by `prompts/prompt_text.py`).
+Each distinct sentence is embedded once per process and once on disk. No weight here: these are
+inputs to a trained linear model, never a score on their own.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from rmboost.prompts.prompt_text import prompt_text, question_text
 from rmboost.records import Prompt
 from rmboost.rm.evidence import sentences
-from rmboost.rm.text_features import question_text
 
 MAX_LENGTH = 128
 
 
 def _prompt_sentences(prompt: Prompt) -> list[str]:
-    text = prompt if isinstance(prompt, str) else "\n\n".join(m["content"] for m in prompt)
+    text = prompt_text(prompt)
     return sentences(text) or [text or " "]
 
 

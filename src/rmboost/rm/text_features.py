@@ -3,9 +3,10 @@ response is, how much of it the prompt supports, how well it covers the question
 itself, whether it ends mid-sentence. Pure Python over `lexical.words`; no tokenizer, no model.
 
 A prompt is read as its question (the last paragraph of a string prompt, the last user message of
-a conversation) and its evidence (the whole prompt text). Every feature is a number computed from
-the response and that reading alone, so the same response to the same prompt always gets the same
-row, and a linear model over these rows has no opinion before it is trained (all weights zero).
+a conversation) and its evidence (the whole prompt text), by `prompts/prompt_text.py`'s rules.
+Every feature is a number computed from the response and that reading alone, so the same response
+to the same prompt always gets the same row, and a linear model over these rows has no opinion
+before it is trained (all weights zero).
 What each feature measures is in `FEATURES`; which direction is good is left to the training data.
 """
 
@@ -16,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rmboost.prompts.prompt_text import prompt_text, question_text
 from rmboost.records import Prompt
 from rmboost.rm.evidence import sentences
 from rmboost.rm.lexical import words
@@ -41,7 +43,6 @@ FEATURES: dict[str, str] = {
     "unfinished": "1 when the response does not end with . ! ? or a closing quote/bracket",
 }
 NAMES = tuple(FEATURES)
-_PARAGRAPH = re.compile(r"\n\s*\n")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"(?<=[a-z,;:] )([A-Z][a-z]+)")
 
@@ -57,16 +58,8 @@ class PromptView:
     question: tuple[str, ...]
 
 
-def question_text(prompt: Prompt) -> str:
-    if isinstance(prompt, str):
-        parts = [p for p in _PARAGRAPH.split(prompt) if p.strip()]
-        return parts[-1] if parts else ""
-    users = [m["content"] for m in prompt if m["role"] == "user"]
-    return users[-1] if users else ""
-
-
 def prompt_view(prompt: Prompt) -> PromptView:
-    text = prompt if isinstance(prompt, str) else "\n\n".join(m["content"] for m in prompt)
+    text = prompt_text(prompt)
     w = words(text)
     content = tuple(dict.fromkeys(x for x in words(question_text(prompt)) if len(x) >= 4))
     return PromptView(frozenset(w), frozenset(zip(w, w[1:], strict=False)),

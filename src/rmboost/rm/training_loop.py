@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from rmboost.measure.outcomes import pairwise_accuracy
 from rmboost.records import Pair
 from rmboost.rm.validation import question_key
 
@@ -129,11 +130,9 @@ def _stale(curve: list[dict[str, Any]], patience: int) -> bool:
 
 
 def validation_accuracy(chosen: Sequence[float], rejected: Sequence[float]) -> float:
-    """Share of pairs whose chosen response scores higher, a tie counting half."""
-    if not chosen:
-        return float("nan")
-    wins = sum(1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen, rejected, strict=True))
-    return wins / len(chosen)
+    """Share of pairs whose chosen response scores higher, a tie counting half (nan without pairs):
+    `measure.outcomes.pairwise_accuracy`, the rule of every accuracy rmboost reports."""
+    return pairwise_accuracy(chosen, rejected)
 
 
 def pair_inputs(
