@@ -116,6 +116,9 @@ def test_agree_reads_implicit_prompts_as_train_does(tmp_path: Path, capsys: pyte
     assert main(["agree", str(pairs), "--human", str(pairs), "--n-boot", "10", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["pairs"], report["labels"]["matched"], report["labels"]["unmatched"]) == (len(IMPLICIT),) * 2 + (0,)
+    assert report["left_out"] == {"chosen and rejected conversations differ before the last reply": 1}
+    assert main(["agree", str(pairs), "--human", str(pairs), "--n-boot", "10"]) == 0
+    assert "left out: 1 row (chosen and rejected conversations differ before the last reply)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))

@@ -69,3 +69,15 @@ def test_the_agreement_overlap_rule_reads_no_role_names() -> None:
     assert RULES["overlap"](pair, label) == 1.0
     label = HumanLabel("q", first="user assistant", second="wrote bloom", preferred=1, listed_known=True)
     assert RULES["overlap"](pair, label) == 0.0
+
+
+def test_the_overlap_baseline_reads_the_words_said_not_the_role_names() -> None:
+    """`eval`'s overlap baseline and `agree`'s overlap rule read a conversation the same way: a
+    response that repeats a role name gains nothing by it. By hand: "user joke" shares 1 of 2 words
+    with "Tell me a joke", as "tell banana" does: a tie, counted half."""
+    from rmboost.records import Pair
+    from rmboost.rm.evaluate import baseline_outcomes
+
+    prompt: list[Message] = [{"role": "user", "content": "Tell me a joke"}]
+    pair = Pair(id="q", prompt=prompt, chosen="user joke", rejected="tell banana", method="human")
+    assert list(baseline_outcomes([pair])["overlap"]) == [0.5]

@@ -50,3 +50,31 @@ def test_cli_prints_table_and_writes_png(pairs_file: Path, tmp_path: Path, capsy
     bias_line = next(line for line in out.splitlines() if "length bias" in line)
     assert bias_line.split()[-1] == "75.0%"
     assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_row_left_out_by_rule_is_counted_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two conversations that differ before the last reply make no pair (the pair-row rule every
+    reader shares): `stats` counts the row and measures the rest; line numbers stay the file's."""
+    differing = {"chosen": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}],
+                 "rejected": [{"role": "user", "content": "Hey"}, {"role": "assistant", "content": "No"}]}
+    path = write_jsonl(tmp_path / "p.jsonl", [pair(1, "a b c", "a"), differing, pair(3, "x", "x y")])
+    s = compute_stats(path, embeddings=False)
+    assert s.pairs == 2 and s.left_out == {"chosen and rejected conversations differ before the last reply": 1}
+    assert s.chosen_words == pytest.approx((3 + 1) / 2)
+    assert main(["stats", str(path), "--no-embeddings"]) == 0
+    assert "left out: chosen and rejected conversations differ before the last reply  1" in capsys.readouterr().out
+    bad = write_jsonl(tmp_path / "bad.jsonl", [pair(1, "a", "b"), differing, {"prompt": "q", "rejected": "r"}])
+    assert main(["stats", str(bad), "--no-embeddings"]) == 3
+    assert f"{bad}:3:" in capsys.readouterr().err
+
+
+def test_the_reference_model_counts_a_tie_as_half(tmp_path: Path) -> None:
+    """A reference model that scores every response the same agrees with half the pairs, as every
+    accuracy here counts a tie (it counted 0 before)."""
+    from rmboost.rm.train import untrained_reward_model
+
+    folder = tmp_path / "flat"
+    untrained_reward_model("features", 0).save(folder)  # zero weights: every response scores 0
+    # Three pairs: without ties the share could only be 0, 1/3, 2/3 or 1.
+    path = write_jsonl(tmp_path / "p.jsonl", [pair(1, "a b c", "a"), pair(2, "x", "x y"), pair(3, "p q", "r")])
+    assert compute_stats(path, reference_rm=folder, embeddings=False).reference_agreement == 0.5

@@ -26,11 +26,13 @@ from typing import Any
 
 from rmboost.data.human_labels import HumanLabel, HumanLabels, Miss, PairRow, collapse, read_pair_rows
 from rmboost.data.rewrite_direction import Corrections, DirectionAgreement, direction_agreement
-from rmboost.data.shares import Share, cluster_share, outcome, overlap_share, share_text
+from rmboost.data.shares import Share, cluster_share, share_text
 from rmboost.errors import InputError
 from rmboost.io.output import output_paths
 from rmboost.io.row_kinds import PAIRS, expect_rows
-from rmboost.io.rows import read_rows
+from rmboost.io.rows import SkipCounter, read_rows
+from rmboost.measure.outcomes import pair_outcome as outcome
+from rmboost.measure.words import overlap_share
 from rmboost.prompts.prompt_text import prompt_text
 
 # name -> what the table calls it, in the order it lists them
@@ -143,9 +145,10 @@ class AgreementReport:
     pairs: int
     labels: LabelAgreement | None = None
     direction: DirectionAgreement | None = None
+    left_out: dict[str, int] = field(default_factory=dict)  # rows of the pair file left out by rule, by reason
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pairs_file": self.pairs_file, "pairs": self.pairs,
+        return {"pairs_file": self.pairs_file, "pairs": self.pairs, "left_out": self.left_out,
                 "labels": None if self.labels is None else self.labels.to_dict(),
                 "direction": None if self.direction is None else self.direction.to_dict()}
 
@@ -206,8 +209,9 @@ def agreement_report(pairs_file: str | Path, human_file: str | Path | None = Non
         expect_rows(human_file, ("pairs", "prompts"), "rmboost agree --human")
     if corrections_file is not None:
         expect_rows(corrections_file, ("pairs",), "rmboost agree --corrections")
-    pairs = read_pair_rows(pairs_file)
-    report = AgreementReport(str(pairs_file), len(pairs))
+    counter = SkipCounter()
+    pairs = read_pair_rows(pairs_file, counter)
+    report = AgreementReport(str(pairs_file), len(pairs), left_out=dict(counter.left_out))
     if human_file is not None:
         failures = output_paths(pairs_file)["failures"]
         report.labels = label_agreement(pairs, HumanLabels(human_file), failures, n_boot, seed)
@@ -218,6 +222,7 @@ def agreement_report(pairs_file: str | Path, human_file: str | Path | None = Non
 
 def format_table(report: AgreementReport) -> str:
     lines = [f"{report.pairs_file}: {report.pairs} pairs"]
+    lines += [f"  left out: {n} row{'' if n == 1 else 's'} ({reason})" for reason, n in report.left_out.items()]
     labels = report.labels
     if labels is not None:
         lines.append(f"against the human labels of {labels.human_file}: {labels.matched} pairs about a human label "

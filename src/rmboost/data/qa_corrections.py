@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.data.qa_feedback import Split, parse_question, split_of
+from rmboost.data.row_loop import LeftOut, parsed_rows
 from rmboost.errors import InputError
-from rmboost.io.rows import SkipCounter, read_rows, write_rows
+from rmboost.io.rows import SkipCounter, write_rows
 from rmboost.prompts.tasks import load_task
 from rmboost.records import Pair
 
@@ -85,26 +86,21 @@ def correction_of(row: dict[str, Any], source: str, line: int) -> tuple[str, lis
 
 def load_corrections(path: str | Path, split: Split = "all", counter: SkipCounter | None = None) -> list[Pair]:
     """The (corrected, prediction 1) pairs of the questions of `split`, in file order."""
-    counter = counter or SkipCounter()
     task = load_task("qa")
-    out = []
-    for line, row in read_rows(path, counter):
-        try:
-            q = parse_question(row, str(path), line)
-            found = correction_of(row, str(path), line)
-        except InputError as e:
-            counter.bad(e)
-            continue
+
+    def correction_pair(row: Any, source: str, line: int) -> Pair | None:
+        q = parse_question(row, source, line)
+        found = correction_of(row, source, line)
         if split != "all" and split_of(q.question) != split:
-            continue
+            return None
         if isinstance(found, str):
-            counter.leave_out(found)
-            continue
+            raise LeftOut(found)
         corrected, aspects = found
-        out.append(Pair(id=f"{q.id}:correction", prompt=task.render_user(q.question, q.context),
-                        chosen=corrected, rejected=q.predictions[0], method=METHOD, label="BETTER",
-                        aspects=aspects, task="qa", extra={"question_id": q.id}))
-    return out
+        return Pair(id=f"{q.id}:correction", prompt=task.render_user(q.question, q.context),
+                    chosen=corrected, rejected=q.predictions[0], method=METHOD, label="BETTER",
+                    aspects=aspects, task="qa", extra={"question_id": q.id})
+
+    return parsed_rows(path, correction_pair, counter)
 
 
 def flipped(pairs: list[Pair]) -> list[Pair]:

@@ -3,8 +3,7 @@ when there is nothing to count, and the aligned line of `rmboost agree`'s table.
 
 The counting is `rmboost.measure`'s: the share and its interval are `measure.bootstrap`'s cluster
 bootstrap over questions (the one seed rule of every interval), the outcome and the words are
-`measure.outcomes`' and `measure.words`'. `outcome` and `overlap_share` are imported here only so
-that `agreement.py` keeps its import line until it imports them from `rmboost.measure` itself.
+`measure.outcomes`' and `measure.words`'.
 """
 
 from __future__ import annotations
@@ -13,10 +12,8 @@ import math
 from collections.abc import Sequence
 
 from rmboost.measure.bootstrap import Share, cluster_bootstrap
-from rmboost.measure.outcomes import pair_outcome as outcome
-from rmboost.measure.words import overlap_share
 
-__all__ = ["Share", "cluster_share", "outcome", "overlap_share", "share_text"]
+__all__ = ["Share", "cluster_share", "share_text"]
 
 
 def cluster_share(outcomes: Sequence[float], clusters: Sequence[str], n_boot: int = 2000, seed: int = 0,

@@ -17,11 +17,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rmboost.data.row_loop import parsed_rows
 from rmboost.data.trl_pairs import parse_row
 from rmboost.io.output import output_paths
 from rmboost.io.rows import SkipCounter, read_rows
+from rmboost.measure.outcomes import pairwise_accuracy
 from rmboost.measure.words import distinct_n, length_bias
 from rmboost.methods.checks import normalise
+from rmboost.records import Pair
 
 
 @dataclass
@@ -44,6 +47,7 @@ class PairStats:
     aspects: dict[str, int] = field(default_factory=dict)
     reference_agreement: float | None = None
     failure_reasons: dict[str, int] = field(default_factory=dict)
+    left_out: dict[str, int] = field(default_factory=dict)  # rows left out by the pair-row rule, by reason
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,6 +74,7 @@ class PairStats:
             ("reference RM agrees", pct(self.reference_agreement)),
             ("aspects", ", ".join(f"{k} {v}" for k, v in sorted(self.aspects.items(), key=lambda kv: -kv[1])) or "n/a"),
         ]
+        rows += [(f"left out: {reason}", str(n)) for reason, n in self.left_out.items()]
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
@@ -101,8 +106,13 @@ def _failures(pairs_file: Path) -> tuple[int, Counter[str]]:
 def compute_stats(pairs_file: str | Path, reference_rm: str | Path | None = None,
                   embeddings: bool = True) -> PairStats:
     path = Path(pairs_file)
-    rows = [row for _, row in read_rows(path)]
-    pairs = [parse_row(row, str(path), i + 1) for i, row in enumerate(rows)]
+    counter = SkipCounter()
+
+    def row_and_pair(row: Any, source: str, line: int) -> tuple[dict[str, Any], Pair]:
+        return row, parse_row(row, source, line)
+
+    kept = parsed_rows(path, row_and_pair, counter)
+    rows, pairs = [r for r, _ in kept], [p for _, p in kept]
     n = len(pairs)
     labels = [r.get("label") for r in rows if r.get("label") in ("BETTER", "WORSE")]
     chosen_words, rejected_words, chosen_longer = length_bias([p.chosen for p in pairs], [p.rejected for p in pairs])
@@ -111,7 +121,7 @@ def compute_stats(pairs_file: str | Path, reference_rm: str | Path | None = None
     # responses, so single responses repeating is normal and is not counted.
     keys = Counter((normalise(p.chosen), normalise(p.rejected)) for p in pairs)
     duplicates = sum(c - 1 for c in keys.values() if c > 1)
-    usages = [r.get("usage") for r in rows if isinstance(r.get("usage"), dict)]
+    usages = [u for u in (r.get("usage") for r in rows) if isinstance(u, dict)]
     token_counts = [t for t in (u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in usages) if t > 0]
     aspects: Counter[str] = Counter(a for r in rows for a in (r.get("aspects") or []))
     failures, reasons = _failures(path)
@@ -120,7 +130,7 @@ def compute_stats(pairs_file: str | Path, reference_rm: str | Path | None = None
         from rmboost.rm.base import RewardModel
 
         chosen, rejected = RewardModel.load(reference_rm).score_pairs(pairs)
-        agreement = sum(c > r for c, r in zip(chosen, rejected, strict=True)) / n
+        agreement = pairwise_accuracy(chosen, rejected)  # a tie counts half, as in every accuracy
     return PairStats(
         file=str(path),
         pairs=n,
@@ -138,4 +148,5 @@ def compute_stats(pairs_file: str | Path, reference_rm: str | Path | None = None
         aspects=dict(aspects),
         reference_agreement=agreement,
         failure_reasons=dict(reasons.most_common(10)),
+        left_out=dict(counter.left_out),
     )

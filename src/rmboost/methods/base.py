@@ -22,6 +22,7 @@ from rmboost.backends.base import ChatRequest, Completion
 from rmboost.errors import UsageError
 from rmboost.llm import LLM
 from rmboost.prompts.model_input import model_input
+from rmboost.prompts.prompt_text import transcript
 from rmboost.prompts.tasks import Message, Task
 from rmboost.records import Pair, PairFailure, PromptRecord, Usage
 
@@ -98,7 +99,7 @@ class Method(ABC):
         messages = self.policy_messages(record)
         if len(messages) == 1:
             return messages[0]["content"]
-        return "\n\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages)
+        return transcript(messages)
 
     def new_pair(self, item: WorkItem, llm: LLM, chosen: str, rejected: str, **fields: Any) -> Pair:
         """The pair, with the run's metadata and `attempts` (stage -> tries it took) among its extras."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from rmboost.measure.words import words as word_list
+
 # "The answer is:" and nothing after it: weak models stop right after the lead-in.
 LEAD_IN_ONLY = re.compile(
     r"^\s*(?:the\s+)?(?:final\s+|correct\s+|new\s+)?(?:answer|response)"
@@ -38,7 +40,7 @@ def copies_from(text: str, source: str, n: int = 8) -> bool:
 
 
 def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
-    words = re.findall(r"\w+", text.lower())
+    words = word_list(text)
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
@@ -87,14 +89,10 @@ SECTION_HEADER = re.compile(r"\[[A-Za-z][^\]\n]{0,40}\]")
 TAG = re.compile(r"</?[A-Za-z_]+>")
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
-
-
 def too_short(y1: str, y2: str) -> bool:
     """y2 is a fragment, not a response: only function words ("and"), or fewer than 3 words where
     y1 has 10 or more."""
-    said, y1_words = _words(y2), _words(y1)
+    said, y1_words = word_list(y2), word_list(y1)
     if not set(said) - STOP_WORDS:
         return bool(set(y1_words) - STOP_WORDS)
     return len(said) < 3 and len(y1_words) >= 10
@@ -114,7 +112,7 @@ def leaks_layout(y1: str, y2: str, instruction: str) -> bool:
 def echoes_question(text: str, question: str) -> bool:
     """`text` is the question again, give or take a word or two: about as many words as the question
     (60% of them to two more), 80% or more of which are the question's words."""
-    asked, said = _words(question), _words(text)
+    asked, said = word_list(question), word_list(text)
     if not asked or not said or not 0.6 * len(asked) <= len(said) <= len(asked) + 2:
         return False
     known = set(asked)

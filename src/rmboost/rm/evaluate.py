@@ -26,7 +26,7 @@ import numpy as np
 from rmboost.measure.bootstrap import cluster_bootstrap, stratified_cluster_bootstrap
 from rmboost.measure.outcomes import pair_outcomes
 from rmboost.measure.words import overlap_share, word_count
-from rmboost.prompts.prompt_text import transcript
+from rmboost.prompts.prompt_text import prompt_text
 from rmboost.records import Pair
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def baseline_outcomes(pairs: Sequence[Pair]) -> dict[str, np.ndarray | None]:
     """Each trivial rule's per-pair outcomes on `pairs` (`first` None unless every pair says which
     response its source listed first): the one place the baselines' rules are written."""
     longer = pair_outcomes([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
-    texts = [transcript(p.prompt) for p in pairs]  # role names included, as this baseline always read it
+    texts = [prompt_text(p.prompt) for p in pairs]  # the words said, as `rmboost agree`'s overlap reads them
     overlap = pair_outcomes(
         [overlap_share(t, p.chosen) for t, p in zip(texts, pairs, strict=True)],
         [overlap_share(t, p.rejected) for t, p in zip(texts, pairs, strict=True)],

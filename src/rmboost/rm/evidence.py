@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rmboost.prompts.prompt_text import role_line
 from rmboost.records import Message, Prompt
 from rmboost.rm.lexical import bm25_scores
 
@@ -27,16 +28,11 @@ Count = Callable[[str], int]
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
-_ROLE_NAMES = {"user": "User", "assistant": "Assistant", "system": "System"}
 
 
 def sentences(text: str) -> list[str]:
     """`text` cut after `.`, `!` or `?` followed by white space, and at line breaks."""
     return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-
-
-def _message_text(message: Message) -> str:
-    return f"{_ROLE_NAMES.get(message['role'], message['role'].title())}: {message['content']}"
 
 
 def _best_units(units: list[tuple[int, str]], response: str, budget: int, count: Count) -> set[int]:
@@ -79,21 +75,21 @@ def select_text(text: str, response: str, budget: int, count: Count) -> str:
 
 def select_conversation(messages: list[Message], response: str, budget: int, count: Count) -> list[Message]:
     """A conversation reduced to about `budget` tokens: system head, last message, latest turns."""
-    if count("\n\n".join(_message_text(m) for m in messages)) <= budget or not messages:
+    if count("\n\n".join(role_line(m) for m in messages)) <= budget or not messages:
         return list(messages)
     start = 0
     while start < len(messages) - 1 and messages[start]["role"] == "system":
         start += 1
     head, turns, last = list(messages[:start]), list(messages[start:-1]), messages[-1]
-    left = budget - sum(count(_message_text(m)) + 2 for m in head)
-    last_cost = count(_message_text(last)) + 2
+    left = budget - sum(count(role_line(m)) + 2 for m in head)
+    last_cost = count(role_line(last)) + 2
     if last_cost > left:
         reduced = select_text(last["content"], response, max(left - 4, 0), count)
         return [*head, {**last, "content": reduced}]
     left -= last_cost
     kept: list[Message] = []
     for m in reversed(turns):
-        cost = count(_message_text(m)) + 2
+        cost = count(role_line(m)) + 2
         if cost <= left:
             kept.insert(0, m)
             left -= cost

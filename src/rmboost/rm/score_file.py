@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rmboost.data.row_loop import LeftOut
 from rmboost.errors import InputError, UsageError, UserError
 from rmboost.io.output import WriterLock, check_output, output_paths, read_settings, write_settings
 from rmboost.io.row_kinds import PAIRS, expect_rows
@@ -31,7 +32,7 @@ from rmboost.io.rows import JsonlAppender, SkipCounter, is_parquet, iter_rows, r
 from rmboost.progress_display import ProgressDisplay
 from rmboost.records import Prompt
 from rmboost.rm.base import RewardModel
-from rmboost.rm.scoring import LeftOut, ResponseRows, RowKind, kind_of_rows, model_fingerprint
+from rmboost.rm.scoring import ResponseRows, RowKind, kind_of_rows, model_fingerprint
 
 Job = tuple[int, dict[str, Any], Prompt, list[str]]  # input line, row, prompt, the responses to score
 # Recorded, not compared: the same model or input reached by another path is the same (fingerprints).

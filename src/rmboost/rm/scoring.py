@@ -18,7 +18,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.row_loop import LeftOut as LeftOut  # what `score_file.py` counts by reason
 from rmboost.data.trl_pairs import parse_row
 from rmboost.errors import InputError, UserError
 from rmboost.io.row_kinds import PAIRS
