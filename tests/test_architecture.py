@@ -187,3 +187,52 @@ def test_the_checker_sees_a_bootstrap_and_a_copied_rule(tmp_path: Path) -> None:
                     ".integers(0, 3, size=(10, 3))\n    return np.quantile(draws, [0.1, 0.9])\n")
     assert bootstrap_calls(fake) == ["4: integers", "5: quantile"]
     assert "distinct_n" in function_names(fake)
+
+
+# What a data set offers (loader, task, split rule, yardsticks) is its registration in
+# `data/formats.py`; a format's name compared or listed anywhere else is a dispatch by string that a
+# new format would have to find. `io/row_kinds.py` names kinds of rows (what a file holds), some of
+# which are spelled like a format.
+FORMAT_HOMES = ("rmboost.data", "rmboost.io.row_kinds")
+
+
+def _strings(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return [s for e in node.elts for s in _strings(e) if isinstance(e, ast.Constant)]
+    return []
+
+
+def format_dispatch(path: Path, names: set[str]) -> list[str]:
+    """`line: names` of each comparison with a format's name, and of each literal collection (or dict's
+    keys) that lists two or more formats, in `path`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Compare):
+            hit = {s for side in (node.left, *node.comparators) for s in _strings(side)} & names
+        elif isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
+            items = node.keys if isinstance(node, ast.Dict) else node.elts
+            hit = {s for item in items if item is not None for s in _strings(item)} & names
+            hit = hit if len(hit) >= 2 else set()
+        else:
+            continue
+        if hit:
+            found.append(f"{node.lineno}: {', '.join(sorted(hit))}")
+    return found
+
+
+def test_no_module_outside_data_dispatches_on_a_format_name() -> None:
+    from rmboost.data.formats import FORMATS
+
+    homes = [name for name in modules() if any(name == h or name.startswith(h + ".") for h in FORMAT_HOMES)]
+    found = [f"{name}:{hit}" for name, path in modules().items() if name not in homes
+             for hit in format_dispatch(path, set(FORMATS))]
+    assert not found, "a data format named outside its registration (read data/formats.py instead):\n" + \
+        "\n".join(found)
+
+
+def test_the_checker_sees_a_format_dispatch(tmp_path: Path) -> None:
+    fake = tmp_path / "mod.py"
+    fake.write_text('TASK = {"hh": "chat", "tldr": "summarization"}\n\ndef f(c):\n    return c.format == "trl"\n')
+    assert format_dispatch(fake, {"hh", "tldr", "trl"}) == ["1: hh, tldr", "4: trl"]

@@ -203,10 +203,11 @@ class FakeCluster:
 def test_workers_follow_the_replicas_and_the_gpus() -> None:
     config = GenerateConfig(input="in.jsonl", output="out", engine="ray", backend="openai",
                             base_url="http://a/v1, http://b/v1,http://c/v1")
-    assert ray_engine.worker_plan(config, FakeCluster(CPU=64), shards=10) == (3, {"num_cpus": 0.25})
-    assert ray_engine.worker_plan(config, FakeCluster(CPU=64), shards=2)[0] == 2
+    assert ray_engine.worker_plan(config, FakeCluster(CPU=64), shards=10, backend_args={}) == (3, {"num_cpus": 0.25})
+    assert ray_engine.worker_plan(config, FakeCluster(CPU=64), shards=2, backend_args={})[0] == 2
     vllm = dataclasses.replace(config, backend="vllm", base_url=None, backend_arg=["tensor_parallel_size=2"])
-    plan = ray_engine.worker_plan(vllm, FakeCluster(CPU=64, GPU=8), shards=10)
+    parsed = ray_engine.parse_backend_args(vllm.backend_arg)  # what run_on_ray passes down, parsed once
+    plan = ray_engine.worker_plan(vllm, FakeCluster(CPU=64, GPU=8), shards=10, backend_args=parsed)
     assert plan == (4, {"num_gpus": 2.0, "num_cpus": 1.0})
     with pytest.raises(UserError, match="needs GPUs"):
-        ray_engine.worker_plan(vllm, FakeCluster(CPU=64), shards=10)
+        ray_engine.worker_plan(vllm, FakeCluster(CPU=64), shards=10, backend_args=parsed)

@@ -4,10 +4,18 @@ ends with (documented in `rmboost --help` and the README):
   0 done   1 unexpected error (a traceback: a bug)   2 usage   3 bad input
   4 stopped early (the backend kept failing; rerun to resume)   5 output locked by another run
   130 interrupted
+
+One kind of mistake, one code: a command-line option or an experiment config's field that is
+unknown (an unknown method, reward-model kind, data format, yardstick or field), of the wrong type,
+out of range or not applicable is usage (2), however deep the check that finds it; a file that is
+missing, unreadable or malformed (the config file itself included) is bad input (3). `about` puts
+what a mistake is about (the config file and field) before its line and keeps its code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_STOPPED, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
@@ -20,7 +28,8 @@ class UserError(Exception):
 
 
 class UsageError(UserError):
-    """An option that is unknown, out of range or does not apply to the rest of the command."""
+    """An option (or an experiment config's field) that is unknown, of the wrong type, out of range
+    or does not apply to the rest of the command."""
 
     exit_code = EXIT_USAGE
 
@@ -53,3 +62,15 @@ class EarlyStop(UserError):
     def __init__(self, message: str, summary: Any = None) -> None:
         super().__init__(message)
         self.summary = summary
+
+
+@contextmanager
+def about(prefix: str) -> Iterator[None]:
+    """A `UserError` raised inside reads `{prefix}: {its line}` (e.g. the config file and field it is
+    about), with its exit code: a usage mistake stays a `UsageError`."""
+    try:
+        yield
+    except UserError as e:
+        error = (UsageError if isinstance(e, UsageError) else UserError)(f"{prefix}: {e}")
+        error.exit_code = e.exit_code
+        raise error from e

@@ -9,7 +9,7 @@ import json
 import sys
 from dataclasses import dataclass
 
-from rmboost.cli.train import FORMATS, READS
+from rmboost.cli.train import FORMATS
 from rmboost.options import add_dataclass_args, from_args, on_error_option, option
 
 
@@ -26,15 +26,14 @@ class EvalConfig:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rmboost.data.formats import load_pairs
+    from rmboost.data.formats import expect_format, load_pairs
     from rmboost.errors import UserError
-    from rmboost.io.row_kinds import expect_rows
     from rmboost.io.rows import SkipCounter
     from rmboost.rm.base import RewardModel
     from rmboost.rm.evaluate import evaluate, format_table
 
     cfg = from_args(EvalConfig, args)
-    expect_rows(cfg.data, READS[cfg.format], f"rmboost eval --format {cfg.format}")
+    expect_format(cfg.data, cfg.format, "rmboost eval")
     counter = SkipCounter(on_error=cfg.on_error)  # type: ignore[arg-type]
     pairs = load_pairs(cfg.data, cfg.format, counter, cfg.split)  # type: ignore[arg-type]
     if not pairs:

@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from rmboost.io.row_kinds import PAIRS, expect_rows
+from rmboost.data.formats import expect_format, named
 from rmboost.options import add_dataclass_args, from_args, on_error_option, option
 from rmboost.progress_display import TrainingProgress
 from rmboost.rm.train import DEFAULT_KIND
 
-FORMATS = ["trl", "qa-feedback", "hh", "rewardbench"]
+FORMATS = named("load")  # the registered formats a file can be read in (`data/formats.py`)
 
 
 @dataclass
@@ -44,10 +44,6 @@ class TrainConfig:
     on_error: str = on_error_option()
 
 
-# What each --format reads (`io/row_kinds.py`), so a swapped file is refused before anything is read.
-READS = {"trl": PAIRS, "qa-feedback": ("qa-feedback",), "hh": ("pairs",), "rewardbench": ("pairs",)}
-
-
 def check_before_training(cfg: TrainConfig, overrides: dict[str, Any], command: str = "rmboost train") -> None:
     """Everything that can be refused before the data is read or a model trained: the kind and its
     settings, each --data file's kind of rows, the output folder."""
@@ -58,7 +54,7 @@ def check_before_training(cfg: TrainConfig, overrides: dict[str, Any], command: 
     check_kind(cfg.rm)  # a wrong kind or hf:PATH folder is refused before the data is read
     check_overrides(cfg.rm, overrides)
     for f in cfg.data:
-        expect_rows(f, READS[cfg.format], f"{command} --format {cfg.format}")
+        expect_format(f, cfg.format, command)  # a swapped file is refused before anything is read
     check_output(cfg.output, "--output", folder=True)
     check_model_output(cfg.output, cfg.replace)
 

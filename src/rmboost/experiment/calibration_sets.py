@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rmboost.errors import UserError
+from rmboost.errors import UsageError
 from rmboost.experiment.calibration_at_size import at_size_sets, flipped
 from rmboost.experiment.calibration_at_size import question_order as ordered_questions
 from rmboost.records import Pair
@@ -42,32 +42,32 @@ def parse_calibration(raw: Any, where: str) -> CalibrationConfig:
     if isinstance(raw, bool):
         return CalibrationConfig(enabled=raw)
     if not isinstance(raw, dict):
-        raise UserError(f"{where}: field 'calibration' must be true, false or a mapping with flip_fractions, "
-                        f"sizes, untrained, at_size, at_size_flips, draws; got {raw!r}")
+        raise UsageError(f"{where}: field 'calibration' must be true, false or a mapping with flip_fractions, "
+                         f"sizes, untrained, at_size, at_size_flips, draws; got {raw!r}")
     known = {"flip_fractions", "sizes", "untrained", "at_size", "at_size_flips", "draws"}
     if set(raw) - known:
-        raise UserError(f"{where}: field 'calibration' has unknown key(s) {sorted(set(raw) - known)}; "
-                        f"known: {sorted(known)}")
+        raise UsageError(f"{where}: field 'calibration' has unknown key(s) {sorted(set(raw) - known)}; "
+                         f"known: {sorted(known)}")
     cfg = CalibrationConfig(enabled=True)
     for name in ("flip_fractions", "sizes", "at_size_flips"):
         if name in raw:
             value = raw[name]
             if not (isinstance(value, list) and value and all(_fraction(v) for v in value)):
-                raise UserError(f"{where}: field 'calibration.{name}' must be a non-empty list of numbers "
-                                f"from 0 to 1, got {value!r}")
+                raise UsageError(f"{where}: field 'calibration.{name}' must be a non-empty list of numbers "
+                                 f"from 0 to 1, got {value!r}")
             setattr(cfg, name, sorted({float(v) for v in value}))
     if 1.0 not in cfg.flip_fractions:
-        raise UserError(f"{where}: field 'calibration.flip_fractions' must include 1 (every label flipped): "
-                        "the sensitivity is accuracy at 0 minus accuracy at 1")
+        raise UsageError(f"{where}: field 'calibration.flip_fractions' must include 1 (every label flipped): "
+                         "the sensitivity is accuracy at 0 minus accuracy at 1")
     if "untrained" in raw:
         if not isinstance(raw["untrained"], bool):
-            raise UserError(f"{where}: field 'calibration.untrained' must be true or false")
+            raise UsageError(f"{where}: field 'calibration.untrained' must be true or false")
         cfg.untrained = raw["untrained"]
     for name, low in (("at_size", 10), ("draws", 2)):
         if name in raw:
             value = raw[name]
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise UserError(f"{where}: field 'calibration.{name}' must be a whole number >= {low}, got {value!r}")
+                raise UsageError(f"{where}: field 'calibration.{name}' must be a whole number >= {low}, got {value!r}")
             setattr(cfg, name, value)
     return cfg
 

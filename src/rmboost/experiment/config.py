@@ -1,8 +1,11 @@
 """The experiment's YAML config: which data, methods (and variants), reward-model kinds, seeds.
 
 `load_config` checks every field, every method's generate options, and that the data files exist,
-before anything runs, and names the file and field it refuses. Running the experiment is `run.py`'s
-job; reading the data is `dataset.py`'s.
+before anything runs, and names the file and field it refuses: a field that is unknown, of the
+wrong type or does not apply is a `UsageError` (exit 2), a config file that cannot be read or a
+data file that is missing bad input (3). What a data format offers (its task, yardsticks, given
+responses) is its registration's (`data/formats.py`). Running the experiment is `run.py`'s job;
+reading the data is `dataset.py`'s.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from typing import Any
 
 import yaml
 
+from rmboost.data.formats import data_format, named, offering
 from rmboost.data.qa_feedback import CONTROL_SETS
-from rmboost.errors import UsageError, UserError
+from rmboost.errors import UsageError, UserError, about
 from rmboost.experiment.calibration_sets import CalibrationConfig, parse_calibration
 from rmboost.experiment.config_checks import (
     check_data_files,
@@ -24,11 +28,9 @@ from rmboost.experiment.config_checks import (
     check_yardsticks,
 )
 from rmboost.experiment.yardsticks import offered
-from rmboost.generation.config import METHOD_CHOICES, GenerateConfig
+from rmboost.generation.config import GenerateConfig
+from rmboost.methods import method_class
 
-DATA_FORMATS = ("qa-feedback", "hh", "trl", "tldr", "ultrafeedback")
-# The generation task when the config names none: the one each format's prompts are written for.
-DEFAULT_TASK = {"qa-feedback": "qa", "hh": "chat", "tldr": "summarization", "ultrafeedback": "ultrafeedback"}
 TASKS = ("qa", "chat", "summarization", "ultrafeedback")
 TRAIN_SETS = ("syn", "real", "real+syn")
 # What each top-level field must be, checked before any is used: (test, what the error says).
@@ -131,7 +133,8 @@ class ExperimentConfig:
 
     @property
     def task(self) -> str:
-        return str(self.generation.get("task") or DEFAULT_TASK.get(self.data.format, "qa"))
+        """The generation task: the config's, or the one its data format's prompts are written for."""
+        return str(self.generation.get("task") or data_format(self.data.format).task or "qa")
 
 
 def _methods(raw: list[Any], p: Path) -> list[Variant]:
@@ -143,11 +146,11 @@ def _methods(raw: list[Any], p: Path) -> list[Variant]:
             m = dict(m)
             methods.append(Variant(name=str(m.pop("name", m["method"])), method=str(m.pop("method")), options=m))
         else:
-            raise UserError(f"{p}: field 'methods[{i}]': a method name or a mapping with 'method'")
+            raise UsageError(f"{p}: field 'methods[{i}]': a method name or a mapping with 'method'")
     names = [v.name for v in methods]
     clash = sorted({n for n in names if names.count(n) > 1 or n in CONTROL_SETS or n == "real"})
     if clash:
-        raise UserError(f"{p}: field 'methods': names must be unique and not real or a control set: {clash}")
+        raise UsageError(f"{p}: field 'methods': names must be unique and not real or a control set: {clash}")
     return methods
 
 
@@ -155,18 +158,18 @@ def _data(raw: Any, p: Path) -> DataConfig:
     if isinstance(raw, str):  # the old form: a QA-Feedback file
         raw = {"path": raw}
     if not isinstance(raw, dict):
-        raise UserError(f"{p}: field 'data' must be a file name or a mapping with format, path, test_path")
+        raise UsageError(f"{p}: field 'data' must be a file name or a mapping with format, path, test_path")
     known = {f.name for f in fields(DataConfig)}
     if set(raw) - known:
-        raise UserError(f"{p}: field 'data' has unknown key(s) {sorted(set(raw) - known)}; known: {sorted(known)}")
+        raise UsageError(f"{p}: field 'data' has unknown key(s) {sorted(set(raw) - known)}; known: {sorted(known)}")
     as_given = ("path", "train_split", "test_split")  # may be lists; check_data_files checks them
     data = DataConfig(**{k: v if k in as_given or v is None else str(v)  # type: ignore[arg-type]
                          for k, v in raw.items()})
-    if data.format not in DATA_FORMATS:
-        raise UserError(f"{p}: field 'data.format': unknown format {data.format!r}; choose one of "
-                        f"{', '.join(DATA_FORMATS)}")
+    if data.format not in named("sides"):
+        raise UsageError(f"{p}: field 'data.format': unknown format {data.format!r}; choose one of "
+                         f"{', '.join(named('sides'))}")
     if data.on_error not in ("raise", "skip"):
-        raise UserError(f"{p}: field 'data.on_error' must be raise or skip, got {data.on_error!r}")
+        raise UsageError(f"{p}: field 'data.on_error' must be raise or skip, got {data.on_error!r}")
     check_data_files(data, p)
     return data
 
@@ -175,39 +178,39 @@ def _check_shapes(raw: dict[str, Any], p: Path) -> None:
     for name, value in raw.items():
         test, what = _SHAPES.get(name, (lambda v: True, ""))
         if not test(value):
-            raise UserError(f"{p}: field '{name}' must be {what}, got {value!r}")
+            raise UsageError(f"{p}: field '{name}' must be {what}, got {value!r}")
 
 
 def _check(config: ExperimentConfig, p: Path) -> None:
     for v in config.methods:
-        if v.method not in METHOD_CHOICES:
-            raise UserError(f"{p}: field 'methods: {v.name}': unknown method {v.method!r}; choose one of "
-                            f"{', '.join(METHOD_CHOICES)}")
+        with about(f"{p}: field 'methods: {v.name}'"):
+            method_class(v.method)
     gen_fields = {f.name for f in fields(GenerateConfig)}
     for where, opts in [("generation", config.generation)] + [(f"methods: {v.name}", v.options)
                                                               for v in config.methods]:
         bad = set(opts) - gen_fields - ({"given_response", "given_responses"} if where != "generation" else set())
         if bad:
-            raise UserError(f"{p}: field '{where}' has unknown generate option(s) {sorted(bad)}")
+            raise UsageError(f"{p}: field '{where}' has unknown generate option(s) {sorted(bad)}")
     for v in config.methods:
         if "given_responses" in v.options:
             _check_given_pool(config, v, p)
         given = v.options.get("given_response")
         if given is None:
             continue
-        if v.method != "rmboost" or config.data.format != "qa-feedback":
-            raise UserError(f"{p}: field 'methods: {v.name}.given_response': only rmboost on qa-feedback data "
-                            "rewrites the data set's own predictions")
+        if v.method != "rmboost" or config.data.format not in offering("given_response"):
+            raise UsageError(f"{p}: field 'methods: {v.name}.given_response': only rmboost on "
+                             f"{' and '.join(offering('given_response'))} data rewrites the data set's own predictions")
         if given not in (1, 2, 3, 4):
-            raise UserError(f"{p}: field 'methods: {v.name}.given_response' must be 1, 2, 3 or 4 (a prediction)")
-    if config.data.format == "trl" and "task" not in config.generation:
-        raise UserError(f"{p}: field 'generation.task': say which task a trl file's prompts are for "
-                        f"({', '.join(TASKS)})")
+            raise UsageError(f"{p}: field 'methods: {v.name}.given_response' must be 1, 2, 3 or 4 (a prediction)")
+    if data_format(config.data.format).task is None and "task" not in config.generation:
+        raise UsageError(f"{p}: field 'generation.task': say which task a {config.data.format} file's prompts "
+                         f"are for ({', '.join(TASKS)})")
     if config.task not in TASKS:
-        raise UserError(f"{p}: field 'generation.task': unknown task {config.task!r}; choose one of {', '.join(TASKS)}")
+        raise UsageError(f"{p}: field 'generation.task': unknown task {config.task!r}; choose one of "
+                         f"{', '.join(TASKS)}")
     if not config.methods and not config.controls and not config.calibration.enabled and \
             "real" not in config.train_sets:
-        raise UserError(f"{p}: field 'methods': nothing to train on: no method, no controls, no calibration "
+        raise UsageError(f"{p}: field 'methods': nothing to train on: no method, no controls, no calibration "
                         "and no real in train_sets")
     check_kinds(config.reward_models, config.rm_overrides, p)
     check_yardsticks(config.yardsticks, offered(config.data.format), config.data.format, p)
@@ -228,9 +231,9 @@ def _check_given_pool(config: ExperimentConfig, v: Variant, p: Path) -> None:
     where = f"{p}: field 'methods: {v.name}.given_responses'"
     if v.options["given_responses"] is not True:
         raise UsageError(f"{where} must be true (or left out), got {v.options['given_responses']!r}")
-    if config.data.format not in ("qa-feedback", "tldr"):
-        raise UsageError(f"{where}: only qa-feedback and tldr data give every prompt several responses "
-                         "with human labels")
+    if config.data.format not in offering("given_responses"):
+        raise UsageError(f"{where}: only {' and '.join(offering('given_responses'))} data give every prompt "
+                         "several responses with human labels")
     if v.method not in ("rlaif", "west-of-n", "rmboost") or "given_response" in v.options:
         raise UsageError(f"{where}: applies to rlaif, west-of-n and rmboost (without given_response); "
                          f"{v.method} writes its own responses")
@@ -248,7 +251,7 @@ def load_config(path: str | Path) -> ExperimentConfig:
     known = {f.name for f in fields(ExperimentConfig)}
     unknown = set(raw) - known
     if unknown:
-        raise UserError(f"{p}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
+        raise UsageError(f"{p}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
     _check_shapes(raw, p)
     methods = _methods(raw.pop("methods", ["rmboost", "rlaif", "west-of-n", "rlcd"]), p)
     data = _data(raw.pop("data", {}), p)

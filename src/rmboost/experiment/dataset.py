@@ -1,12 +1,12 @@
 """The experiment's data, from the config's `data` section: the training prompts the methods answer,
-the Real pairs (the training rows), the test pairs (the yardstick), and, for QA-Feedback, the
-training questions' human corrections (the controls). Written under `<output>/data/`.
+the Real pairs (the training rows), the test pairs (the yardsticks), and, for QA-Feedback, the
+training questions' human corrections (the controls). Written under `<output>/data/`, with one line
+for the log and the tables.
 
-QA-Feedback is split by a hash of the question (`qa_feedback.split_of`); an HH or TRL pair file
-by the same hash of its prompt's first user turn (`data/splits.py`), unless `data.test_path`
-gives the test pairs. A conversation's prompt is its turns before the last reply. `train_prompts`
-keeps the first prompts by id, and the Real pairs of those prompts only. A split that leaves a
-side empty is a `UserError` here, before any generation. Loading rows is `rmboost.data`'s job.
+How a data set is read and split into sides is its format's (`data/formats.py`: the split rules are
+`data/splits.py`'s and `data/tldr_sides.py`'s); a split that leaves a side empty is a `UserError`
+there, before any generation. This module cuts the test pairs to `test_pairs`, writes the files the
+variants over given responses need, and makes each yardstick's pairs.
 """
 
 from __future__ import annotations
@@ -16,13 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rmboost.data.formats import load_pairs
+from rmboost.data.formats import data_format
 from rmboost.data.qa_corrections import load_corrections
-from rmboost.data.qa_feedback import QAFeedbackQuestion, load_questions, pairs, prompt_records
-from rmboost.data.splits import pairs_of_prompts, split_pairs
-from rmboost.data.splits import prompt_records as pair_prompt_records
+from rmboost.data.qa_feedback import prompt_records
 from rmboost.errors import UserError
-from rmboost.experiment import dataset_sources
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.log import log
 from rmboost.experiment.yardsticks import CONFIDENT_HUMAN_PAIRS, HUMAN_CORRECTIONS, TEST_PAIRS, confident
@@ -46,61 +43,13 @@ def write_pairs(path: Path, rows: list[Any]) -> Path:
     return path
 
 
-@dataclass
-class _Sides:
-    records: list[dict[str, Any]]
-    real: list[Pair]
-    test: list[Pair]
-    available_prompts: int
-    split: str
-    pool: list[dict[str, Any]] | None = None  # prompts with the compared responses and labels (TL;DR)
-    questions: list[QAFeedbackQuestion] | None = None
-
-
-def _qa_feedback(c: ExperimentConfig, counter: SkipCounter) -> _Sides:
-    d = c.data
-    if d.test_path:
-        train_q, test_q, rule = load_questions(d.file, "all", counter), load_questions(d.test_path, "all", counter), \
-            "test pairs from data.test_path"
-    else:
-        train_q, test_q = load_questions(d.file, "train", counter), load_questions(d.file, "test", counter)
-        rule = "split by a hash of the question"
-    _check_sides(c, len(train_q), len(test_q), "questions")
-    available = len(train_q)
-    train_q = sorted(train_q, key=lambda q: q.id)[: c.train_prompts]
-    return _Sides(prompt_records(train_q), pairs(train_q), pairs(test_q), available, rule, questions=train_q)
-
-
-def _pair_file(c: ExperimentConfig, counter: SkipCounter) -> _Sides:
-    d = c.data
-    rows = load_pairs(d.file, d.format, counter)
-    if d.test_path:
-        train, test, rule = rows, load_pairs(d.test_path, d.format, counter), "test pairs from data.test_path"
-    else:
-        train, test = split_pairs(rows, "train"), split_pairs(rows, "test")
-        rule = "split by a hash of the prompt's first user turn"
-    _check_sides(c, len(train), len(test), "rows")
-    records = pair_prompt_records(train, c.task)
-    kept = records[: c.train_prompts]
-    return _Sides(kept, pairs_of_prompts(train, {r["id"] for r in kept}), test, len(records), rule)
-
-
-def _check_sides(c: ExperimentConfig, train: int, test: int, what: str) -> None:
-    d = c.data
-    if test == 0:
-        where = f"{d.test_path}: field 'data.test_path'" if d.test_path else \
-            f"{d.file}: the split by a hash of the prompt puts all {train} {what} on the training side"
-        raise UserError(f"{where}: no test {what}; give data.test_path or more data")
-    if train == 0:
-        raise UserError(f"{d.file}: field 'data.path': no training {what} (the split puts all {test} on the test side)")
-
-
 def prepare(c: ExperimentConfig, out: Path) -> Prepared:
     counter = SkipCounter(on_error=c.data.on_error)  # type: ignore[arg-type]
-    if c.data.format in dataset_sources.FORMATS:  # TL;DR, UltraFeedback
-        sides = _Sides(*dataset_sources.sides(c, counter))
-    else:
-        sides = _qa_feedback(c, counter) if c.data.format == "qa-feedback" else _pair_file(c, counter)
+    split_rule = data_format(c.data.format).sides
+    assert split_rule is not None  # the config check refuses a format the experiment cannot split
+    sides = split_rule(c.data, c.train_prompts, c.task, counter)
+    if counter.notes:  # what the loaders counted inside rows (stripped texts, ids made from the text)
+        log("data: " + "; ".join(f"{n} {reason}" for reason, n in counter.notes.items()))
     if not sides.real:
         raise UserError(f"{c.data.file}: the training prompts have no Real pair (every comparison is a tie?)")
     test = sides.test

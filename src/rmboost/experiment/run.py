@@ -55,8 +55,8 @@ PARTIAL_EVERY = 30.0  # seconds between two partial writes of the results files
 
 class Experiment(Trainer):
     def __init__(self, config: ExperimentConfig, output: str | Path, pairs_from: str | Path | None = None,
-                 chunk: ChunkOptions | None = None) -> None:
-        super().__init__(config, output)
+                 chunk: ChunkOptions | None = None, quiet: bool = False) -> None:
+        super().__init__(config, output, quiet)
         options = chunk or ChunkOptions(pairs_from=None if pairs_from is None else Path(pairs_from))
         self.chunk = Chunk(options, self.out)  # what this invocation restores, generates and archives
         self.generation: list[dict[str, Any]] = []  # each method's run summary, as this invocation ran it
@@ -120,9 +120,10 @@ class Experiment(Trainer):
                 made[v.name] = crossfit_pairs(self, v.name, options, source, real, out)  # no LLM call
                 self.chunk.made_without_llm(v.name, source)
                 continue
+            quiet = {"progress": False} if self.quiet else {}  # a quiet run shows none, whatever the config says
             gen = GenerateConfig(input=str(source), output=str(out), method=v.method,
                                  **{"seed": c.seed, "progress": True, **{k: val for k, val in options.items()
-                                                         if k not in ("input", "output", "method")}})
+                                                         if k not in ("input", "output", "method")}, **quiet})
             summary = self.chunk.generate(v.name, gen)
             if summary is not None:
                 log(f"{v.name}: {summary.pairs_in_output} pairs, {summary.failures} new failures, {summary.calls_sent} "
@@ -286,10 +287,9 @@ def run_experiment(config_path: str | Path, output: str | Path | None = None, qu
     method's pairs there; `generate_for` (minutes) stops generating then and returns, untrained,
     with `complete: False` (`chunks.py`)."""
     config = load_config(config_path)
-    if quiet:
-        config.generation["progress"] = False
+
     def path(p: str | Path | None) -> Path | None:
         return None if p is None else Path(p)
 
     chunk = ChunkOptions(path(pairs_from), path(continue_from), path(archive), generate_for)
-    return Experiment(config, output or Path("runs") / config.name, chunk=chunk).run(replace)
+    return Experiment(config, output or Path("runs") / config.name, chunk=chunk, quiet=quiet).run(replace)

@@ -38,11 +38,13 @@ def digest(*parts: Any) -> str:
 
 
 class Trainer:
-    def __init__(self, config: ExperimentConfig, output: str | Path) -> None:
+    def __init__(self, config: ExperimentConfig, output: str | Path, quiet: bool = False) -> None:
         self.config = config
         self.out = Path(output)
-        # Training shows its steps, loss and validation accuracy unless the run is quiet.
-        self.show_progress = bool(config.generation.get("progress", True))
+        # Training shows its steps, loss and validation accuracy unless the run is quiet (or the
+        # config's generation options turn progress off).
+        self.quiet = quiet
+        self.show_progress = not quiet and bool(config.generation.get("progress", True))
         self.results: list[dict[str, Any]] = []
         # (train set, kind, seed) -> yardstick -> per-pair outcomes
         self.wins: dict[tuple[str, str, int], dict[str, list[float]]] = {}

@@ -4,8 +4,9 @@ questions, each kind of label a yardstick of its own.
 - `human-pairs`: the test questions' human comparisons (QA-Feedback, TL;DR, HH, TRL files).
 - `confident-human-pairs`: the human pairs whose labellers said they preferred one side strongly,
   for the data sets that record it (TL;DR's `extra.confidence`: a pair's `strength`, `data/tldr.py`,
-  at least `CONFIDENT_AT[format]`). Chosen from the distribution of strengths on the official files
-  (docs/DATASETS.md), not from any model's accuracy: the upper half of the 1-4 scale.
+  at least the format's `confident_at`, `data/formats.py`). Chosen from the distribution of
+  strengths on the official files (docs/DATASETS.md), not from any model's accuracy: the upper half
+  of the 1-4 scale.
 - `gpt4-pairs`: UltraFeedback's test comparisons, made from GPT-4's ratings: not a human yardstick.
 - `human-corrections`: for QA-Feedback, the test questions' human corrections, as pairs (the corrected
   prediction 1 chosen over prediction 1). The corrections mostly shorten answers, so "always the
@@ -14,7 +15,8 @@ questions, each kind of label a yardstick of its own.
 Each yardstick reports raw accuracy with its interval, the length-balanced accuracy
 (`rm.evaluate.length_balanced`: the mean of the accuracies on pairs whose chosen side is the longer
 and the shorter, so any length-only rule scores 0.5), and the `longer`/`shorter`, `overlap` and
-`first` baselines on the same pairs. Loading the pairs is `dataset.py`'s job.
+`first` baselines on the same pairs. Which data set offers which yardsticks is its registration's
+(`data/formats.py`); loading the pairs is `dataset.py`'s job.
 """
 
 from __future__ import annotations
@@ -22,17 +24,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rmboost.data.formats import (
+    CONFIDENT_HUMAN_PAIRS,
+    GPT4_PAIRS,
+    HUMAN_CORRECTIONS,
+    HUMAN_PAIRS,
+    data_format,
+)
 from rmboost.data.tldr import CONFIDENT_STRENGTH
 from rmboost.records import Pair
 
-HUMAN_PAIRS = "human-pairs"
-CONFIDENT_HUMAN_PAIRS = "confident-human-pairs"
-HUMAN_CORRECTIONS = "human-corrections"
-GPT4_PAIRS = "gpt4-pairs"
 YARDSTICKS = (HUMAN_PAIRS, CONFIDENT_HUMAN_PAIRS, HUMAN_CORRECTIONS, GPT4_PAIRS)
 TEST_PAIRS = (HUMAN_PAIRS, GPT4_PAIRS)  # the data's own test comparisons, by who labelled them
-# The formats whose human pairs carry a preference `strength`, and the strength a confident label has.
-CONFIDENT_AT = {"tldr": CONFIDENT_STRENGTH}
 WHAT = {HUMAN_PAIRS: "the test questions' human comparisons",
         CONFIDENT_HUMAN_PAIRS: "the test questions' human comparisons with a strong preference (strength "
                                f">= {CONFIDENT_STRENGTH:g} of 4)",
@@ -40,18 +43,14 @@ WHAT = {HUMAN_PAIRS: "the test questions' human comparisons",
         GPT4_PAIRS: "the test prompts' comparisons by GPT-4's ratings (UltraFeedback: not human labels)"}
 
 
-def offered(data_format: str) -> tuple[str, ...]:
-    """The yardsticks a data format's test side gives."""
-    if data_format == "qa-feedback":
-        return (HUMAN_PAIRS, HUMAN_CORRECTIONS)
-    if data_format in CONFIDENT_AT:
-        return (HUMAN_PAIRS, CONFIDENT_HUMAN_PAIRS)
-    return (GPT4_PAIRS,) if data_format == "ultrafeedback" else (HUMAN_PAIRS,)
+def offered(data_format_name: str) -> tuple[str, ...]:
+    """The yardsticks a data format's test side gives (its registration, `data/formats.py`)."""
+    return data_format(data_format_name).yardsticks
 
 
-def confident(pairs: Sequence[Pair], data_format: str) -> list[Pair]:
+def confident(pairs: Sequence[Pair], data_format_name: str) -> list[Pair]:
     """The pairs whose `strength` is at least the format's confident level (none without one)."""
-    at = CONFIDENT_AT.get(data_format)
+    at = data_format(data_format_name).confident_at
     return [p for p in pairs if at is not None and p.extra.get("strength") is not None and p.extra["strength"] >= at]
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rmboost.methods import METHODS
 from rmboost.options import option
 from rmboost.prompts.tasks import BUILTIN_TASKS
 
-METHOD_CHOICES = ["rmboost", "rlaif", "west-of-n", "rlcd"]
+METHOD_CHOICES = list(METHODS)  # the methods' registry (`methods/__init__.py`)
 
 
 @dataclass

@@ -47,6 +47,8 @@ from rmboost.records import PromptRecord, Usage
 
 
 def parse_backend_args(items: list[str]) -> dict[str, str]:
+    """`--backend-arg KEY=VALUE ...` as a mapping. A run parses them once, where it starts
+    (`run_local`, `scale.ray_engine.run_on_ray`), and passes the mapping down."""
     out = {}
     for item in items:
         if "=" not in item:
@@ -56,9 +58,10 @@ def parse_backend_args(items: list[str]) -> dict[str, str]:
     return out
 
 
-def build_backend(config: GenerateConfig) -> Backend:
+def build_backend(config: GenerateConfig, backend_args: dict[str, str] | None = None) -> Backend:
+    """The backend `config` names, with `backend_args` (`config.backend_arg` parsed, when not given)."""
     cls = backend_class(config.backend)
-    options: dict[str, Any] = parse_backend_args(config.backend_arg)
+    options: dict[str, Any] = dict(parse_backend_args(config.backend_arg) if backend_args is None else backend_args)
     if config.model:
         options["model"] = config.model
     if config.base_url:
@@ -95,14 +98,15 @@ def build_method(config: GenerateConfig) -> Method:
     )
 
 
-async def start_backend(config: GenerateConfig, backend: Backend, paths: dict[str, Path]) -> tuple[str, Prices | None]:
+async def start_backend(config: GenerateConfig, backend: Backend, paths: dict[str, Path],
+                        backend_args: dict[str, str]) -> tuple[str, Prices | None]:
     """Start the backend, then settle the output's settings (the model it serves is one of them) and
     the prices (a price table is looked up by that model). Returns the settings' fingerprint."""
     try:
         await backend.start()
     except BackendError as e:
         raise UserError(f"backend {backend.name} is not ready: {e}") from e
-    settings = row_settings(config, parse_backend_args(config.backend_arg), backend.model)
+    settings = row_settings(config, backend_args, backend.model)
     settings_hash = settle_settings(paths["settings"], paths["output"], paths["journal"], settings, row_files(config),
                                     config.append)
     return settings_hash, resolve_prices(config.price_in, config.price_out, config.prices, backend.model)
@@ -117,17 +121,21 @@ async def write_pairs(
     backend: Backend | None = None,
     close_backend: bool = True,
     total: int | None = None,
+    backend_args: dict[str, str] | None = None,
 ) -> RunSummary:
     """Run `method` over `records` into the files `paths` names, under the writer lock. `total` is
-    how many records there are (for the progress and the projected cost), when known."""
+    how many records there are (for the progress and the projected cost), when known;
+    `backend_args` is `config.backend_arg` parsed by the caller (parsed here when not given)."""
     start = time.monotonic()
+    if backend_args is None:
+        backend_args = parse_backend_args(config.backend_arg)
     with WriterLock(paths["lock"]):
         for p in (paths["journal"], paths["failures"]):
             repair_torn_tail(p)
-        backend = backend or build_backend(config)
+        backend = backend or build_backend(config, backend_args)
         cache = None
         try:
-            settings_hash, prices = await start_backend(config, backend, paths)
+            settings_hash, prices = await start_backend(config, backend, paths, backend_args)
             drop_retryable_failures(paths["failures"])
             done = finished_ids(paths["journal"], paths["failures"])
             cache = RequestCache(cache_path) if cache_path is not None else None
@@ -251,7 +259,9 @@ async def run_local(config: GenerateConfig, backend: Backend | None = None,
     check_rows_task(config)
     check_output(config.output)
     total = count_prompts(config.input, config.limit)
-    backend = backend or build_backend(config)  # before the lock: a refused option leaves no file behind
+    backend_args = parse_backend_args(config.backend_arg)  # once for the run
+    backend = backend or build_backend(config, backend_args)  # before the lock: a refused option leaves no file
     records = read_prompts(config.input)
     return await write_pairs(config, method, records if stop is None else take_until(records, stop),
-                             output_paths(config.output, config.format), cache_file(config), backend, total=total)
+                             output_paths(config.output, config.format), cache_file(config), backend, total=total,
+                             backend_args=backend_args)

@@ -58,30 +58,37 @@ def load_errors() -> tuple[type[Exception], ...]:
     return (*found, SafetensorError)
 
 
+# A setting of training itself, not of a kind (the share held out to pick a checkpoint, `train.py`).
+EVERY_KIND = frozenset({"validation_fraction"})
+
+
+def refuse_unknown_settings(settings_type: type | None, overrides: dict[str, Any], who: str,
+                            shared: frozenset[str] = EVERY_KIND, spell: Callable[[str], str] = str) -> None:
+    """The one check of a kind's settings (`rmboost train`'s options, an experiment's `rm_overrides`,
+    a kind's own training): a one-line `UsageError` naming each override that `settings_type` has no
+    field for (None is not given; `seed` is the seed's), and the settings it has."""
+    if settings_type is None:
+        return
+    names = {f.name for f in dataclasses.fields(settings_type)} - {"seed"}
+    unknown = sorted(k for k, v in overrides.items() if v is not None and k not in names | shared)
+    if unknown:
+        raise UsageError(f"{who} has no setting {', '.join(map(spell, unknown))}; its settings are "
+                         f"{', '.join(sorted(names))}")
+
+
 def with_overrides(settings: S, seed: int, overrides: dict[str, Any]) -> S:
     """`settings` (a dataclass) with `seed` and every non-None override applied; an override the
     kind does not have is an error, not silently ignored."""
-    names = {f.name for f in dataclasses.fields(settings)}  # type: ignore[arg-type]
+    refuse_unknown_settings(type(settings), overrides, "this reward model kind", shared=frozenset())
     given = {k: v for k, v in overrides.items() if v is not None}
-    unknown = sorted(set(given) - names)
-    if unknown:
-        raise UsageError(f"this reward model kind has no setting {', '.join(unknown)}; it has "
-                         f"{', '.join(sorted(names - {'seed'}))}")
     return dataclasses.replace(settings, seed=seed, **given)  # type: ignore[type-var]
 
 
-def check_overrides(kind: str, overrides: dict[str, Any]) -> None:
-    """Refuse, before any data is read, a setting (`--epochs`, ...) that `kind` does not have: a
-    `UsageError` naming the kind and the settings it has. `validation_fraction` is every kind's."""
-    settings = kind_class(kind).settings_type
-    if settings is None:
-        return
-    names = {f.name for f in dataclasses.fields(settings)} - {"seed"}
-    unknown = sorted(k for k, v in overrides.items() if v is not None and k not in names | {"validation_fraction"})
-    if unknown:
-        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
-        raise UsageError(f"reward model kind {kind} has no setting {flags}; its settings are "
-                         f"{', '.join(sorted(names))}")
+def check_overrides(kind: str, overrides: dict[str, Any], as_flags: bool = True) -> None:
+    """Refuse, before any data is read, a setting (`--epochs`, ...; with `as_flags` False, `epochs`)
+    that `kind` does not have. `validation_fraction` is every kind's."""
+    refuse_unknown_settings(kind_class(kind).settings_type, overrides, f"reward model kind {kind}",
+                            spell=(lambda k: "--" + k.replace("_", "-")) if as_flags else str)
 
 
 def check_model_output(directory: str | Path, replace: bool) -> None:
@@ -99,9 +106,12 @@ def check_model_output(directory: str | Path, replace: bool) -> None:
 
 
 def kind_class(kind: str) -> type[RewardModel]:
-    base = kind.split(":", 1)[0]
-    if base not in KINDS:
-        raise UserError(
+    """The class of `kind`: the one check of a kind's name (`hf` takes a path, no other kind does),
+    for `rmboost train --rm`, an experiment's `reward_models` and a saved model's `rmboost_rm.json`
+    (where it is bad input). An unknown kind is a usage mistake, a one-line `UsageError`."""
+    base, _, path = kind.partition(":")
+    if base not in KINDS or (base == "hf") != bool(path):
+        raise UsageError(
             f"unknown reward model kind {kind!r}; choose one of {', '.join(k for k in KINDS if k != 'hf')} or hf:PATH"
         )
     module, cls = KINDS[base].split(":")

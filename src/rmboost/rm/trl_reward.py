@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from rmboost.errors import UserError
+from rmboost.errors import UsageError, UserError
 from rmboost.records import Pair, Prompt
 from rmboost.rm.base import RewardModel, load_errors, with_overrides
 from rmboost.rm.encoding import PairEncoder, score_ids
@@ -53,7 +53,7 @@ def default_settings(kind: str) -> TRLRewardSettings:
         return TRLRewardSettings()
     if kind.startswith("hf:") and len(kind) > 3:
         return TRLRewardSettings(source=kind, lora=False, lr=5e-5)
-    raise UserError(f"unknown reward model kind {kind!r}; use smollm2 or hf:PATH")
+    raise UsageError(f"unknown reward model kind {kind!r}; use smollm2 or hf:PATH")
 
 
 # A transformers checkpoint folder holds its config, its weights and its tokenizer's vocabulary

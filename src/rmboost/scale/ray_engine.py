@@ -88,8 +88,9 @@ class ShardWorker:
     """Runs whole shards, one Ray Data row (`{"plan": ShardPlan as JSON}`) at a time: as an actor
     for the life of the pool, or once in a task (`run_shard_task`)."""
 
-    def __init__(self, config: GenerateConfig) -> None:
+    def __init__(self, config: GenerateConfig, backend_args: dict[str, str]) -> None:
         self.config = config
+        self.backend_args = backend_args  # `config.backend_arg`, parsed once by the driver
         self.urls = replicas(config.base_url)
         self.backends: dict[str | None, Backend] = {}
         # One loop for the actor's life, so clients bound to it can serve every shard.
@@ -97,7 +98,7 @@ class ShardWorker:
 
     def backend(self, url: str | None) -> Backend:
         if url not in self.backends:
-            self.backends[url] = build_backend(dataclasses.replace(self.config, base_url=url))
+            self.backends[url] = build_backend(dataclasses.replace(self.config, base_url=url), self.backend_args)
         return self.backends[url]
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
@@ -119,7 +120,7 @@ class ShardWorker:
             summary = self.loop.run_until_complete(
                 # A method per shard: some count things (RLAIF's disagreements) for the shard's summary.
                 write_pairs(config, build_method(config), reader, paths, cache_path, backend,
-                            close_backend=False))
+                            close_backend=False, backend_args=self.backend_args))
         except UserError as e:  # a bad row in fail mode, a locked shard, a missing dependency
             return {**row, "error": f"{paths['output'].name}: {e}"}
         row.update(summary.to_dict(), cross_shard_duplicates=plan.repeats)
@@ -131,21 +132,22 @@ class ShardWorker:
         self.loop.close()
 
 
-def run_shard_task(batch: dict[str, Any], config: GenerateConfig) -> dict[str, list[str]]:
+def run_shard_task(batch: dict[str, Any], config: GenerateConfig, backend_args: dict[str, str]) -> dict[str, list[str]]:
     """A shard (or a batch of them) as a Ray task, with a worker built and closed around it."""
-    worker = ShardWorker(config)
+    worker = ShardWorker(config, backend_args)
     try:
         return worker(batch)
     finally:
         worker.close()
 
 
-def worker_plan(config: GenerateConfig, ray: Any, shards: int) -> tuple[int, dict[str, float]]:
+def worker_plan(config: GenerateConfig, ray: Any, shards: int,
+                backend_args: dict[str, str]) -> tuple[int, dict[str, float]]:
     """How many shards run at once, and what each worker reserves."""
     cluster = ray.cluster_resources()
     caps = backend_class(config.backend).capabilities
     if caps.gpu:
-        gpus = float(parse_backend_args(config.backend_arg).get("tensor_parallel_size", 1))
+        gpus = float(backend_args.get("tensor_parallel_size", 1))
         default = int(cluster.get("GPU", 0) // gpus)
         if not default and not config.workers:
             raise UsageError(f"--backend {config.backend} on Ray needs GPUs, and ray.cluster_resources() "
@@ -160,12 +162,13 @@ def worker_plan(config: GenerateConfig, ray: Any, shards: int) -> tuple[int, dic
     return max(1, min(config.workers or default, shards)), resources
 
 
-def run_shards(ray: Any, config: GenerateConfig, plans: list[ShardPlan]) -> list[dict[str, Any]]:
-    workers, resources = worker_plan(config, ray, len(plans))
+def run_shards(ray: Any, config: GenerateConfig, plans: list[ShardPlan],
+               backend_args: dict[str, str]) -> list[dict[str, Any]]:
+    workers, resources = worker_plan(config, ray, len(plans), backend_args)
     ray.data.DataContext.get_current().enable_progress_bars = config.progress
     rows = ray.data.from_items([{"plan": json.dumps(dataclasses.asdict(p))} for p in plans],
                                override_num_blocks=len(plans))
-    args = {"config": config}
+    args = {"config": config, "backend_args": backend_args}
     if backend_class(config.backend).capabilities.in_process:
         results = rows.map_batches(ShardWorker, fn_constructor_kwargs=args, batch_size=1,
                                    compute=ray.data.ActorPoolStrategy(size=workers), **resources)
@@ -184,6 +187,7 @@ def run_on_ray(config: GenerateConfig) -> RunSummary:
     # The same input checks as a local run, before Ray starts: prompt rows, of the run's task.
     expect_rows(config.input, ("prompts",), "rmboost generate --input")
     check_rows_task(config)
+    backend_args = parse_backend_args(config.backend_arg)  # once for the run; the shards get the mapping
     ray = import_ray()
     config = absolute_paths(config)
     folder = Path(config.output)
@@ -196,7 +200,7 @@ def run_on_ray(config: GenerateConfig) -> RunSummary:
         # Checked here once, before any shard starts; each shard checks its own file too, with the
         # model its backend serves.
         settings_hash = settle_settings(folder / SETTINGS, folder, None,
-                                        row_settings(config, parse_backend_args(config.backend_arg)),
+                                        row_settings(config, backend_args),
                                         row_files(config), config.append)
         scan = scan_input(config.input, config.limit, config.on_error, shard_size)
         if config.on_error == "skip":
@@ -207,7 +211,7 @@ def run_on_ray(config: GenerateConfig) -> RunSummary:
             if started_here:
                 ray.init(address=config.ray_address, logging_level=logging.WARNING)
             try:
-                rows = run_shards(ray, config, scan.plans)
+                rows = run_shards(ray, config, scan.plans, backend_args)
             finally:
                 if started_here:
                     ray.shutdown()
