@@ -1,15 +1,22 @@
-"""The `rmboost` command line. Each subcommand is one module with `register(subparsers)`; a module
-only parses arguments and calls the library, so everything here is also doable from Python.
+"""The `rmboost` command line. Each command is one module of this folder, named as the command, in
+one style (`tests/test_cli_style.py` keeps it): a config dataclass whose fields carry the options'
+help text, `register(subparsers: argparse._SubParsersAction) -> None` that adds the command's parser
+and sets its handler, and a handler `_run(args: argparse.Namespace) -> int` that builds the config
+with `options.from_args` and calls the library, so everything here is also doable from Python.
 
-This module adds what every command shares: `--version`, `--quiet`, and the exit codes (the
+This module adds what every command shares: `--version`, `--quiet`, the exit codes (the
 `rmboost.errors` table), so that a `UserError` ends as one line on stderr with its own code, and
-anything else is a traceback with code 1: a bug to report."""
+anything else is a traceback with code 1: a bug to report; and `argument` and `add_option`, for
+positional arguments and the few options `options.add_dataclass_args` does not spell. What a
+command does is the library's, not this folder's."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import sys
+from typing import Any
 
 # Subcommand modules, in the order `rmboost --help` lists them.
 COMMANDS = ["generate", "data", "train", "eval", "score", "rerank", "stats", "agree", "export", "experiment", "report"]
@@ -46,6 +53,29 @@ def add_quiet(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
                 add_quiet(child)
+
+
+def argument(help: str) -> Any:
+    """A config field that is a positional argument: `add_option` adds it, `add_dataclass_args` leaves it out."""
+    return dataclasses.field(metadata={"cli": False, "positional": True, "help": help})
+
+
+def add_option(parser: argparse.ArgumentParser, config: type, name: str, *flags: str, **how: Any) -> None:
+    """The argument of `config`'s field `name`, its help text, choices and default taken from the
+    field, for what `options.add_dataclass_args` spells otherwise: a positional argument (`argument`),
+    a bare flag (`action="store_true"`), a `metavar`, a help text that does not show its default,
+    another flag than `--name`. `how` is the rest of argparse's arguments (`action`, `type`, `nargs`)."""
+    (f,) = [f for f in dataclasses.fields(config) if f.name == name]
+    if f.metadata.get("choices"):
+        how["choices"] = f.metadata["choices"]
+    if f.metadata.get("required"):
+        how["required"] = True
+    elif f.default is not dataclasses.MISSING:
+        how["default"] = f.default
+    if f.metadata.get("positional"):
+        parser.add_argument(name, help=f.metadata["help"], **how)
+    else:
+        parser.add_argument(*(flags or ("--" + name.replace("_", "-"),)), dest=name, help=f.metadata["help"], **how)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,20 +1,23 @@
 """`rmboost agree PAIRS --human FILE [--corrections FILE] [--json]`: how often a method's labels agree
 with the humans' on the same responses, and how often its rewrites move as their label says
 relative to a human correction (`data/agreement.py`); a table, or JSON. A measure asked for that
-no pair of PAIRS is about is an error naming the first pair's line and field."""
+no pair of PAIRS is about is an error naming the first pair's line and field. The counting and the
+matching of pairs to labels are `data/agreement.py`'s; this module checks that there is something to
+compare and prints."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from rmboost.cli import add_option, argument
 from rmboost.options import add_dataclass_args, from_args, option
 
 
 @dataclass
 class AgreeConfig:
-    pairs: str = field(metadata={"cli": False})
+    pairs: str = argument("a pair file (JSONL, JSON or Parquet) made over responses the humans labelled")
     human: str | None = option(None, "human labels of the same responses: `rmboost data qa-feedback --as pairs` "
                                "output, or the `--as prompts --with-responses all` file (which also holds the ties)")
     corrections: str | None = option(None, "human corrections (`rmboost data qa-feedback --as corrections`): "
@@ -41,6 +44,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("agree", help="label agreement of a pair file with human labels and corrections")
-    parser.add_argument("pairs", help="a pair file (JSONL, JSON or Parquet) made over responses the humans labelled")
+    add_option(parser, AgreeConfig, "pairs")
     add_dataclass_args(parser, AgreeConfig)
     parser.set_defaults(func=_run)

@@ -2,7 +2,9 @@
 Bradley-Terry reward model on one or more pair files and save it to DIR (with its training curve).
 A share of the training questions is held out to pick the best checkpoint; the steps, the loss and
 the validation accuracy show as they go (`progress_display.TrainingProgress`: a bar on a terminal,
-a line every 15 s otherwise, nothing with --quiet)."""
+a line every 15 s otherwise, nothing with --quiet). Reading the pairs and training are `rm/train.py`'s;
+this module refuses what it can before the data is read (`check_before_training`) and shows that a
+long silent step is still working (`Heartbeat`)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from rmboost.data.formats import expect_format, named
+from rmboost.data.qa_feedback import Split
+from rmboost.io.rows import OnError
 from rmboost.options import add_dataclass_args, from_args, on_error_option, option
 from rmboost.progress_display import TrainingProgress
 from rmboost.rm.train import DEFAULT_KIND
-
-FORMATS = named("load")  # the registered formats a file can be read in (`data/formats.py`)
 
 
 @dataclass
@@ -30,8 +32,8 @@ class TrainConfig:
                      "most from its labels (docs/METHODS.md)")
     output: str = option("", "directory to save the reward model in", required=True)
     seed: int = option(0, "seed for initialisation and shuffling")
-    format: str = option("trl", "format of the --data files", choices=FORMATS)
-    split: str = option("all", "questions to use with --format qa-feedback", choices=["train", "test", "all"])
+    format: str = option("trl", "format of the --data files", choices=named("load"))
+    split: Split = option("all", "questions to use with --format qa-feedback", choices=list(get_args(Split)))
     epochs: float | None = option(None, "passes over the data (kind's default if unset)")
     lr: float | None = option(None, "learning rate (kind's default if unset)")
     batch_size: int | None = option(None, "pairs per step (kind's default if unset)")
@@ -41,7 +43,7 @@ class TrainConfig:
     patience: int | None = option(None, "stop after this many evaluations without a validation gain")
     replace: bool = option(False, "replace what --output holds (a saved model, of any kind) wholly; without it "
                            "an --output that holds anything is refused")
-    on_error: str = on_error_option()
+    on_error: OnError = on_error_option()
 
 
 def check_before_training(cfg: TrainConfig, overrides: dict[str, Any], command: str = "rmboost train") -> None:
@@ -113,8 +115,8 @@ def _run(args: argparse.Namespace) -> int:
     check_before_training(cfg, overrides)
     start = time.perf_counter()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    counter = SkipCounter(on_error=cfg.on_error)  # type: ignore[arg-type]
-    pairs = load_training_pairs(cfg.data, cfg.format, counter, cfg.split)  # type: ignore[arg-type]
+    counter = SkipCounter(on_error=cfg.on_error)
+    pairs = load_training_pairs(cfg.data, cfg.format, counter, cfg.split)
     if counter.skipped:
         print(f"skipped {counter.skipped} malformed rows, e.g. {counter.first_errors[0]}", file=sys.stderr)
     quiet = getattr(args, "quiet", False)

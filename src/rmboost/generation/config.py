@@ -1,5 +1,5 @@
 """`GenerateConfig`: every option of `rmboost generate`, each field carrying its help text (the CLI
-is built from these fields by `cli/options.py`). Only the options; `generate.py` runs them."""
+is built from these fields by `options.py`). Only the options; `generate.py` runs them."""
 
 from __future__ import annotations
 
