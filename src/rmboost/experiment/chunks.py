@@ -180,6 +180,9 @@ class Chunk:
     def restore(self, folder: Path, name: str, out: Path) -> None:
         src = archived(folder, name)
         if not src.is_file():
+            # An earlier record of it describes pairs that are not there (taken out to be made again
+            # with other settings, say): its counts and rate would describe another run.
+            self.progress[name] = MethodProgress()
             log(f"{name}: not in {src.parent}; made from its first prompt")
             return
         if out.is_file():
