@@ -119,3 +119,12 @@ def test_files_from_before_the_field_leave_reuse_unknown(tmp_path: Path) -> None
     write_jsonl(out, [{"id": "a", "method": "rmboost", "usage": usage(2, 0, 900, 30), "attempts": {}}])
     b = time_budget(out)["rmboost"]
     assert b.reused_prompt_tokens is None and b.per_pair()["evaluated_prompt_tokens"] is None
+
+
+def test_a_file_mixing_rows_with_and_without_the_field_leaves_reuse_unknown(tmp_path: Path) -> None:
+    """A run continued across the change: summing the rows that have the field would undercount."""
+    out = tmp_path / "mixed.jsonl"
+    write_jsonl(out, [{"id": "a", "method": "rmboost", "usage": usage(2, 0, 900, 30), "attempts": {}},
+                      {"id": "b", "method": "rmboost", "usage": {**usage(2, 0, 800, 30), "reused_prompt_tokens": 500},
+                       "attempts": {}}])
+    assert time_budget(out)["rmboost"].per_pair()["reused_prompt_tokens"] is None

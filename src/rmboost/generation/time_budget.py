@@ -7,8 +7,8 @@ tries) and `<stem>.summary.json` (wall time).
 counts. Wall time comes from the summary, which describes a run's last session only, so wall time
 per pair is that session's seconds over that session's new pairs. Prompt tokens taken from the
 embedded model's KV cache instead of being read are the rows' `usage.reused_prompt_tokens`; files
-written before that field existed leave them unknown (None), and a caller holding the backend's
-counters may set them.
+written before that field existed leave them unknown (None), as does a file whose rows mix both
+(a run continued across the change), and a caller holding the backend's counters may set them.
 
 Left out: money (`cost.py`), printing (the benchmarks and `docs/PERFORMANCE.md` make the tables).
 """
@@ -40,6 +40,7 @@ class MethodBudget:
     wall_seconds: float | None = None  # the summary's session
     session_pairs: int | None = None  # the pairs that session made
     reused_prompt_tokens: int | None = None  # None while no row records them
+    reuse_unknown: bool = False  # some row predates the field: the sum would undercount, so it is not given
 
     def add(self, row: dict[str, Any], failed: bool) -> None:
         usage = row.get("usage") or {}
@@ -49,6 +50,8 @@ class MethodBudget:
         self.completion_tokens += int(usage.get("completion_tokens", 0))
         if "reused_prompt_tokens" in usage:
             self.reused_prompt_tokens = (self.reused_prompt_tokens or 0) + int(usage["reused_prompt_tokens"])
+        elif usage:
+            self.reuse_unknown = True
         if failed:
             self.failures += 1
             self.refused += int((row.get("detail") or {}).get("attempts", 0))
@@ -63,10 +66,11 @@ class MethodBudget:
         def each(total: float | None, over: int | None = n) -> float | None:
             return None if total is None or not over else total / over
 
-        evaluated = None if self.reused_prompt_tokens is None else self.prompt_tokens - self.reused_prompt_tokens
+        reused = self.reused_prompt_tokens
+        evaluated = None if reused is None else self.prompt_tokens - reused
         wall = each(self.wall_seconds, self.session_pairs)
         return {
-            "prompt_tokens": each(self.prompt_tokens), "reused_prompt_tokens": each(self.reused_prompt_tokens),
+            "prompt_tokens": each(self.prompt_tokens), "reused_prompt_tokens": each(reused),
             "evaluated_prompt_tokens": each(evaluated), "completion_tokens": each(self.completion_tokens),
             "calls": each(self.calls), "refused": each(self.refused), "failures": each(self.failures),
             "wall_seconds": wall, "pairs_per_hour": None if not wall else HOUR / wall,
@@ -87,6 +91,9 @@ def time_budget(output: str | Path, fmt: str = "jsonl") -> dict[str, MethodBudge
                 continue  # a bad input row: no method ran, nothing was spent
             method = str(row.get("method") or "?")
             budgets.setdefault(method, MethodBudget(method)).add(row, failed)
+    for budget in budgets.values():
+        if budget.reuse_unknown:  # a part of the rows' sum is missing: unknown, for a caller to set
+            budget.reused_prompt_tokens = None
     if len(budgets) == 1 and paths["summary"].is_file():
         summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
         only = next(iter(budgets.values()))
