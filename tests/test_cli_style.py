@@ -32,6 +32,7 @@ HELP = {
     "export": "a pair file as a Hugging Face dataset with a card (and the Hub)",
     "experiment": "run the method x reward-model comparison on human-labelled data from a YAML config",
     "report": "one HTML file to read the pairs, their failures and an experiment's results in a browser",
+    "table": "the paper's table (accuracy, verdicts, label agreement) across experiment folders, as markdown",
 }
 DATA_SOURCES = ["qa-feedback", "tldr", "ultrafeedback"]
 

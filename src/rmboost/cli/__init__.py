@@ -19,7 +19,8 @@ import sys
 from typing import Any
 
 # Subcommand modules, in the order `rmboost --help` lists them.
-COMMANDS = ["generate", "data", "train", "eval", "score", "rerank", "stats", "agree", "export", "experiment", "report"]
+COMMANDS = ["generate", "data", "train", "eval", "score", "rerank", "stats", "agree", "export", "experiment", "report",
+            "table"]
 
 EXIT_CODES = """exit codes:
   0    done
