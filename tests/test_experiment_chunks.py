@@ -191,8 +191,12 @@ def test_a_method_whose_pair_files_were_taken_out_may_change_its_settings(
     assert run(changed, tmp_path / "three", "--continue-from", str(archive), "--archive-pairs", str(archive)) == 0
     settings = json.loads((archive / "west-of-n.settings.json").read_text())
     assert json.dumps(settings).count('"n": 3') == 1  # made again, with the new settings
-    # Its progress record starts again too: one chunk, the one that made the pairs now there.
-    assert len(progress(archive)["methods"]["west-of-n"]["chunks"]) == 1
+    # Its progress record starts again too: one chunk, the one that made the pairs now there, with
+    # the prompts it was made from (the count and digest the next continue checks against).
+    record, other = (progress(archive)["methods"][m] for m in ("west-of-n", "rmboost"))
+    assert len(record["chunks"]) == 1
+    assert record["prompts_total"] == record["prompts_done"] == other["prompts_total"] > 0
+    assert record["prompts_digest"] == other["prompts_digest"] is not None
     assert archived_rows(archive, "rmboost") == archived_rows(tmp_path / "archive", "rmboost")
 
 

@@ -125,13 +125,14 @@ class Chunk:
             log(f"{name}: pairs from {self.options.pairs_from} (no generation, no LLM call)")
             self.keep(name, with_progress=False)
             return None
-        entry, digest = self.progress[name], prompts_digest(Path(gen.input))
+        digest = prompts_digest(Path(gen.input))
         if self.options.continue_from is not None:
-            if entry.prompts_digest not in (None, digest):
+            if self.progress[name].prompts_digest not in (None, digest):
                 raise UsageError(f"{name}: its prompts ({gen.input}) are not the ones the pairs in "
                                  f"{self.options.continue_from} were made from (the data or its split changed); "
                                  "continue with the data that made them, or start a new archive")
             self.restore(self.options.continue_from, name, out)
+        entry = self.progress[name]  # after `restore`, which starts the record again for pairs taken out
         entry.prompts_digest = digest
         # Known before the first prompt, so the estimates printed while it runs count what is left.
         entry.prompts_total = count_prompts(gen.input, gen.limit)
