@@ -71,9 +71,11 @@ demo: setup
 		--input examples/sample_prompts.jsonl --output $(DEMO_OUT) --seed 0
 	@echo "RMBoost pairs written to $(DEMO_OUT) (failures beside it: $(basename $(DEMO_OUT)).failures.jsonl)"
 
+# The suite runs on every core (pytest-xdist, one worker a core): a single process kept one of the two
+# cores here idle most of the time. `--durations` names the slowest tests, to keep the suite's time flat.
 test: setup
 	$(VENV)/bin/ruff check src tests benchmarks
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --durations=15
 
 # The reliability tests at the issue's full counts (500 prompts at 20% faults, 10 kill -9s, 10x the
 # fuzzing examples): the same tests `make test` runs with small counts.
