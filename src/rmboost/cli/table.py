@@ -24,8 +24,8 @@ class TableConfig:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rmboost.experiment.paper_table import load_folder, paper_table, write_table
-    from rmboost.io.output import check_output
+    from rmboost.experiment.paper_table import load_folder, paper_table
+    from rmboost.io.output import check_output, write_text
 
     cfg = from_args(TableConfig, args)
     if cfg.output is not None:
@@ -35,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     if cfg.output is None:
         print(text, end="")
     else:
-        write_table(cfg.output, text)
+        write_text(cfg.output, text)
         print(cfg.output)
     return 0
 

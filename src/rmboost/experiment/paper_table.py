@@ -15,14 +15,12 @@ verdict needs (the calibration's gate, the smallest readable difference) is `cal
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rmboost.errors import UsageError, UserError
-from rmboost.io.rows import cannot_write
 
 CONTROLS = ("real-flip100", "untrained")
 NUMBER = (int, float)
@@ -283,15 +281,3 @@ def paper_table(folders: list[Folder], yardsticks: list[str] | None = None, all_
     lines += ["", LEGEND]
     unread = unreadable_line(folders, shown)
     return "\n".join(lines + (["", unread] if unread else [])) + "\n"
-
-
-def write_table(path: str | Path, text: str) -> None:
-    """Write the table whole or not at all (a temporary file, then a rename)."""
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, p)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise cannot_write(p, e) from None

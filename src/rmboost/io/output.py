@@ -108,15 +108,23 @@ def read_settings(path: Path) -> dict[str, Any] | None:
     return saved
 
 
+def write_text(path: str | Path, text: str) -> None:
+    """Replace the file with `text` whole or not at all (a temporary file, then a rename), so a
+    killed run leaves the old file or the new one; a refused write is `cannot_write`'s one line."""
+    p = Path(path)
+    tmp = Path(f"{p}.tmp")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, p)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise cannot_write(p, e) from e
+
+
 def write_settings(path: Path, record: dict[str, Any]) -> None:
     """Replace the settings file atomically, so a killed run leaves the old one or the new one."""
-    tmp = Path(f"{path}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise cannot_write(path, e) from e
+    write_text(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def journal_to_parquet(journal: Path, output: Path) -> int:
