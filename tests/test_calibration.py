@@ -159,5 +159,26 @@ def test_the_smoke_profile_calibrates_on_both_yardsticks(tmp_path: Path) -> None
         readable = next(r["readable"] for r in summary["calibration"]["rows"]
                         if (r["rm"], r["yardstick"]) == (d["rm"], d["yardstick"]))
         assert d["verdict"].startswith("not readable") != readable
+        assert d["winner"] is None or (readable and d["verdict"] == f"{d['winner']} is better")
     page = (tmp_path / "smoke" / "report.html").read_text()
     assert "Calibration: what each reward model can see" in page and summary["headline"][:40] in page
+
+
+@pytest.mark.parametrize("difference, low, high, readable, winner", [
+    (0.05, 0.01, 0.09, True, "a"),     # interval above 0 and at least the smallest readable difference
+    (-0.05, -0.09, -0.01, True, "b"),  # the same the other way
+    (0.02, 0.01, 0.03, True, None),    # interval above 0, but under the smallest readable difference
+    (0.05, -0.01, 0.11, True, None),   # large, but the interval holds 0
+    (0.05, 0.01, 0.09, False, None)])  # the instrument cannot read this kind: never a winner
+def test_a_winner_is_called_only_past_the_gate(difference: float, low: float, high: float, readable: bool,
+                                              winner: str | None) -> None:
+    from rmboost.experiment.calibration import difference_verdict, difference_winner
+
+    diff = {"a": "a", "b": "b", "difference": difference, "ci_low": low, "ci_high": high}
+    row = {"readable": readable, "mdd": 0.03, "sensitivity": 0.2, "sensitivity_ci": [0.1, 0.3]}
+    assert difference_winner(diff, row) == winner
+    said = difference_verdict(diff, row)
+    assert said == (f"{winner} is better" if winner else
+                    "no difference this instrument can see (|difference| under 0.030 or its interval holds 0)"
+                    if readable else "not readable at this size (sensitivity +0.200 [+0.100, +0.300], "
+                    "smallest readable difference 0.030)")

@@ -25,10 +25,11 @@ def row(train_set: str, kind: str, acc: float, low: float, high: float) -> dict[
             "yardsticks": {Y: {"accuracy": acc, "ci_low": low, "ci_high": high, "n": 200}}}
 
 
-def diff(a: str, b: str, kind: str, d: float, low: float, high: float, verdict: str,
+def diff(a: str, b: str, kind: str, d: float, low: float, high: float, winner: str | None,
          readable: bool = True) -> dict[str, Any]:
+    verdict = f"{winner} is better" if winner else NO_DIFF if readable else NOT_READABLE
     return {"a": a, "b": b, "rm": kind, "yardstick": Y, "difference": d, "ci_low": low, "ci_high": high, "n": 200,
-            "verdict": verdict, "readable": readable}
+            "verdict": verdict, "winner": winner, "readable": readable}
 
 
 def calibration(kind: str, sensitivity: float, low: float, high: float, mdd: float, readable: bool) -> dict[str, Any]:
@@ -48,14 +49,14 @@ def tldr() -> dict[str, Any]:
             row("real", "maxsim", 0.52, 0.48, 0.56), row("rmboost", "maxsim", 0.5, 0.46, 0.54),
             row("rlaif", "maxsim", 0.43, 0.39, 0.47)]
     differences = [
-        diff("rmboost", "rlaif", "features", 0.05, 0.01, 0.09, "rmboost is better"),
-        diff("real+rmboost", "real", "features", -0.01, -0.03, 0.01, NO_DIFF),
-        diff("real+rlaif", "real", "features", 0.04, 0.02, 0.06, "real+rlaif is better"),
-        diff("rmboost", "real", "features", -0.1, -0.15, -0.05, "real is better"),
-        diff("rlaif", "real", "features", -0.15, -0.2, -0.1, "real is better"),
-        diff("rmboost", "rlaif", "maxsim", 0.07, 0.04, 0.1, "rmboost is better", readable=False),
-        diff("rmboost", "real", "maxsim", -0.02, -0.06, 0.02, NOT_READABLE, readable=False),
-        diff("rlaif", "real", "maxsim", -0.09, -0.12, -0.06, NOT_READABLE, readable=False)]
+        diff("rmboost", "rlaif", "features", 0.05, 0.01, 0.09, "rmboost"),
+        diff("real+rmboost", "real", "features", -0.01, -0.03, 0.01, None),
+        diff("real+rlaif", "real", "features", 0.04, 0.02, 0.06, "real+rlaif"),
+        diff("rmboost", "real", "features", -0.1, -0.15, -0.05, "real"),
+        diff("rlaif", "real", "features", -0.15, -0.2, -0.1, "real"),
+        diff("rmboost", "rlaif", "maxsim", 0.07, 0.04, 0.1, "rmboost", readable=False),
+        diff("rmboost", "real", "maxsim", -0.02, -0.06, 0.02, None, readable=False),
+        diff("rlaif", "real", "maxsim", -0.09, -0.12, -0.06, None, readable=False)]
     return {"config": {"name": "tldr-run", "methods": [{"name": "rmboost", "method": "rmboost"},
                                                        {"name": "rlaif", "method": "rlaif"}]},
             "dataset": {"format": "tldr", "path": "tldr.json", "test_pairs": 200, "yardsticks": {Y: 200}},
@@ -72,8 +73,8 @@ def qa() -> dict[str, Any]:
     rows = [row("real", "features", 0.8, 0.75, 0.85), row("rmboost", "features", 0.78, 0.73, 0.83),
             row("west-of-n", "features", 0.81, 0.76, 0.86), row("real+rmboost", "features", 0.82, 0.77, 0.87),
             row("real+west-of-n", "features", 0.8, 0.75, 0.85), row("untrained", "features", 0.5, 0.5, 0.5)]
-    differences = [diff("west-of-n", "rmboost", "features", 0.03, 0.01, 0.05, "west-of-n is better"),
-                   diff("rmboost", "real", "features", -0.02, -0.05, 0.01, NO_DIFF)]
+    differences = [diff("west-of-n", "rmboost", "features", 0.03, 0.01, 0.05, "west-of-n"),
+                   diff("rmboost", "real", "features", -0.02, -0.05, 0.01, None)]
     return {"config": {"name": "qa-run", "methods": [{"name": "rmboost", "method": "rmboost"},
                                                      {"name": "west-of-n", "method": "west-of-n"}]},
             "dataset": {"format": "qa-feedback", "path": "dev.json", "test_pairs": 300},
@@ -178,6 +179,18 @@ def test_a_missing_key_is_named(broken: dict[str, Any], key: str) -> None:
     results = {k: v for k, v in results.items() if v is not None}
     with pytest.raises(UserError, match=key.replace("[", r"\[").replace("]", r"\]")):
         Folder.from_results("qa", results, "qa/results.json")
+
+
+def test_a_results_file_without_winners_or_with_a_stray_one_is_refused() -> None:
+    old = qa()
+    for d in old["differences"]:
+        del d["winner"]
+    with pytest.raises(UserError, match=r"qa/results.json: its differences have no 'winner' .*--pairs-from"):
+        Folder.from_results("qa", old, "qa/results.json")
+    stray = qa()
+    stray["differences"][1]["winner"] = "rlaif"
+    with pytest.raises(UserError, match=r"differences\[1\].winner is \"rlaif\", neither 'rmboost' nor 'real'"):
+        Folder.from_results("qa", stray, "qa/results.json")
 
 
 def write(folder: Path, results: dict[str, Any]) -> Path:

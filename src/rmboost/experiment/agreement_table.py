@@ -15,6 +15,7 @@ from typing import Any
 
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.dataset import pool_prompts, training_corrections
+from rmboost.measure.interval_text import interval_text
 
 COLUMNS = (("labels", "labels agree with humans"), ("first", "rule: first listed"),
            ("longer", "rule: longer"), ("overlap", "rule: overlap"),
@@ -59,7 +60,7 @@ def agreement_markdown(section: dict[str, Any]) -> str:
     for r in rows:
         cells = []
         for k, _ in cols:
-            cells.append(f"{r[k]:.3f} [{r[f'{k}_low']:.3f}, {r[f'{k}_high']:.3f}] (n={r[f'{k}_n']})" if k in r else "")
+            cells.append(f"{interval_text(r[k], r[f'{k}_low'], r[f'{k}_high'])} (n={r[f'{k}_n']})" if k in r else "")
         ties = r.get("human_ties", r.get("direction_ties", 0))
         matched = f"{r.get('matched', r.get('rewrites_matched', '-'))} ({ties})"
         lines.append(f"| {r['set']} | {r['pairs']} | {matched} | " + " | ".join(cells) + " |")

@@ -22,6 +22,7 @@ from typing import Any
 
 from rmboost.experiment.calibration_sets import UNTRAINED, CalibrationConfig, flip_name, size_name
 from rmboost.experiment.training import Trainer
+from rmboost.measure.interval_text import interval_text
 
 
 def _accuracy(t: Trainer, name: str, kind: str, yardstick: str) -> dict[str, Any] | None:
@@ -94,18 +95,33 @@ def readability(section: dict[str, Any], kind: str, yardstick: str) -> dict[str,
 def not_readable(row: dict[str, Any] | None) -> str:
     if row is None:
         return "not readable: not calibrated (calibration: true measures what this reward model can see)"
-    lo, hi = row["sensitivity_ci"]
-    return (f"not readable at this size (sensitivity {row['sensitivity']:+.3f} [{lo:+.3f}, {hi:+.3f}], "
-            f"smallest readable difference {row['mdd']:.3f})")
+    return f"not readable at this size ({instrument_text(row)})"
+
+
+def instrument_text(row: dict[str, Any]) -> str:
+    """`sensitivity +0.166 [+0.120, +0.210], smallest readable difference 0.040` of a calibration row."""
+    sensitivity = interval_text(row["sensitivity"], *row["sensitivity_ci"], signed=True)
+    return f"sensitivity {sensitivity}, smallest readable difference {row['mdd']:.3f}"
+
+
+def difference_winner(diff: dict[str, Any], row: dict[str, Any] | None) -> str | None:
+    """The set a difference A - B calls better (A or B), or None: called only where the instrument
+    can see (the calibration row is readable), the interval excludes 0 and the difference is at
+    least the smallest readable one."""
+    if row is None or not row["readable"]:
+        return None
+    d, mdd = diff["difference"], row["mdd"]
+    if diff["ci_low"] > 0 and d >= mdd:
+        return str(diff["a"])
+    if diff["ci_high"] < 0 and -d >= mdd:
+        return str(diff["b"])
+    return None
 
 
 def difference_verdict(diff: dict[str, Any], row: dict[str, Any] | None) -> str:
-    """A difference A - B in words, called only where the instrument can see."""
+    """A difference A - B in words (`difference_winner`'s call)."""
     if row is None or not row["readable"]:
         return not_readable(row)
-    d, mdd = diff["difference"], row["mdd"]
-    if diff["ci_low"] > 0 and d >= mdd:
-        return f"{diff['a']} is better"
-    if diff["ci_high"] < 0 and -d >= mdd:
-        return f"{diff['b']} is better"
-    return f"no difference this instrument can see (|difference| under {mdd:.3f} or its interval holds 0)"
+    if (winner := difference_winner(diff, row)) is not None:
+        return f"{winner} is better"
+    return f"no difference this instrument can see (|difference| under {row['mdd']:.3f} or its interval holds 0)"

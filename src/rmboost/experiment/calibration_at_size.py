@@ -26,6 +26,7 @@ import dataclasses
 import hashlib
 from typing import Any
 
+from rmboost.measure.interval_text import interval_text
 from rmboost.records import Pair
 from rmboost.rm.validation import question_key
 
@@ -160,7 +161,7 @@ def at_size_markdown(section: dict[str, Any] | None) -> str:
         for f in flips:
             lv = by.get(f)
             cells.append("-" if lv is None else
-                         f"{lv['accuracy']:.3f} ({lv['drop']:+.3f} [{lv['drop_ci'][0]:+.3f}, {lv['drop_ci'][1]:+.3f}])"
+                         f"{lv['accuracy']:.3f} ({interval_text(lv['drop'], *lv['drop_ci'], signed=True)})"
                          + (" **readable**" if lv.get("readable") else ""))
         term = "-" if r["draw_term"] is None else f"{r['draw_term']:.3f}"
         smallest = "none" if r["smallest_readable_flip"] is None else f"{r['smallest_readable_flip']:g}"

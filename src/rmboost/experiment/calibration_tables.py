@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
+from rmboost.experiment.calibration import instrument_text
+from rmboost.measure.interval_text import interval_text
 
 
 def _instrument(r: dict[str, Any]) -> str:
-    lo, hi = r["sensitivity_ci"]
-    return (f"{r['rm']} on {r['yardstick']} (sensitivity {r['sensitivity']:+.3f} [{lo:+.3f}, {hi:+.3f}], "
-            f"smallest readable difference {r['mdd']:.3f})")
+    return f"{r['rm']} on {r['yardstick']} ({instrument_text(r)})"
 
 
 def headline(summary: dict[str, Any]) -> str:
@@ -72,11 +72,11 @@ def calibration_markdown(section: dict[str, Any]) -> str:
     for r in rows:
         dose = {d["flipped"]: d for d in r["dose_response"]}
         curve = {c["share"]: c for c in r["learning_curve"]}
-        lo, hi = r["sensitivity_ci"]
         lines.append(f"| {r['rm']} | {r['yardstick']} | {_acc(r['untrained'])} | "
                      + " | ".join(_acc(dose.get(f)) for f in flips) + " | "
                      + " | ".join(_acc(curve.get(s)) for s in sizes)
-                     + f" | {r['sensitivity']:+.3f} [{lo:+.3f}, {hi:+.3f}] | {r['mdd']:.3f} ({r['basis']}) | "
+                     + f" | {interval_text(r['sensitivity'], *r['sensitivity_ci'], signed=True)}"
+                     + f" | {r['mdd']:.3f} ({r['basis']}) | "
                      + ("**yes**" if r["readable"] else "no") + " |")
     from rmboost.experiment.calibration_at_size import at_size_markdown
 

@@ -21,10 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from rmboost.errors import UsageError, UserError
+from rmboost.measure.interval_text import interval_text
 
 CONTROLS = ("real-flip100", "untrained")
 NUMBER = (int, float)
-KINDS = {str: "a string", dict: "an object", list: "a list", bool: "true or false", NUMBER: "a number"}
+NAME_OR_NULL = (str, type(None))
+KINDS = {str: "a string", dict: "an object", list: "a list", bool: "true or false", NUMBER: "a number",
+         NAME_OR_NULL: "a set's name or null"}
 TOP = {"config": dict, "dataset": dict, "sizes": dict, "calibration": dict, "differences": list}
 # The fields of each list of rows that the table reads, and their JSON types.
 METHOD = {"name": str, "method": str}
@@ -33,7 +36,8 @@ ACCURACY = {"accuracy": NUMBER, "ci_low": NUMBER, "ci_high": NUMBER}
 CALIBRATION = {"rm": str, "yardstick": str, "readable": bool, "sensitivity": NUMBER, "sensitivity_ci": list,
                "mdd": NUMBER}
 DIFFERENCE = {"a": str, "b": str, "rm": str, "yardstick": str, "difference": NUMBER, "ci_low": NUMBER,
-              "ci_high": NUMBER, "verdict": str, "readable": bool}
+              "ci_high": NUMBER, "verdict": str, "winner": NAME_OR_NULL,
+              "readable": bool}
 LABELS = {"labels": NUMBER, "labels_low": NUMBER, "labels_high": NUMBER, "labels_n": NUMBER}
 LEGEND = ("Cells: accuracy averaged over seeds [95% CI]; vs X: this row minus X on the same test pairs "
           "[95% CI], better or worse as the folder's results.json says (only where the calibration reads the "
@@ -79,7 +83,13 @@ def _check(results: Any, source: str) -> None:
     for i, row in enumerate(_rows(results["calibration"].get("rows", []), CALIBRATION, "calibration.rows", source)):
         _fields(dict(zip(("low", "high"), row["sensitivity_ci"], strict=False)), {"low": NUMBER, "high": NUMBER},
                 f"calibration.rows[{i}].sensitivity_ci", source)
-    _rows(results["differences"], DIFFERENCE, "differences", source)
+    if any(isinstance(r, dict) and "verdict" in r and "winner" not in r for r in results["differences"]):
+        raise UserError(f"{source}: its differences have no 'winner' (written before rmboost stored it): "
+                        "rerun the experiment with --pairs-from to rewrite it, no LLM call")
+    for i, row in enumerate(_rows(results["differences"], DIFFERENCE, "differences", source)):
+        if row["winner"] not in (None, row["a"], row["b"]):
+            raise UserError(f"{source}: differences[{i}].winner is {json.dumps(row['winner'])[:40]}, "
+                            f"neither '{row['a']}' nor '{row['b']}' nor null")
     agreement = _need(results.get("agreement") or {}, dict, "agreement", source)
     for i, row in enumerate(_rows(agreement.get("rows", []), {"set": str}, "agreement.rows", source)):
         if "labels" in row:
@@ -166,11 +176,6 @@ def yardsticks_of(folders: list[Folder], wanted: list[str] | None) -> list[str]:
     return _unique(wanted) if wanted else held
 
 
-def _interval(value: float, low: float, high: float, signed: bool = False) -> str:
-    f = "+.3f" if signed else ".3f"
-    return f"{value:{f}} [{low:{f}}, {high:{f}}]"
-
-
 def verdict_text(folder: Folder, this: str, other: str, kind: str, yardstick: str) -> str | None:
     """`vs other: better|worse|no difference (this - other [CI])`, from the stored row, or None."""
     found = folder.difference(this, other, kind, yardstick)
@@ -180,16 +185,16 @@ def verdict_text(folder: Folder, this: str, other: str, kind: str, yardstick: st
     d, low, high = row["difference"], row["ci_low"], row["ci_high"]
     if reversed_:
         d, low, high = -d, -high, -low
-    winner = next((s for s in (row["a"], row["b"]) if row["verdict"] == f"{s} is better"), None)
-    word = "no difference" if winner is None or not row["readable"] else "better" if winner == this else "worse"
-    return f"vs {other}: {word} ({_interval(d, low, high, signed=True)})"
+    winner = row["winner"] if row["readable"] else None
+    word = {None: "no difference", this: "better"}.get(winner, "worse")
+    return f"vs {other}: {word} ({interval_text(d, low, high, signed=True)})"
 
 
 def accuracy_cell(folder: Folder, train_set: str, kind: str, yardstick: str) -> str:
     acc = folder.accuracy(train_set, kind, yardstick)
     if acc is None:
         return "-"
-    parts = [_interval(acc["accuracy"], acc["ci_low"], acc["ci_high"])]
+    parts = [interval_text(acc["accuracy"], acc["ci_low"], acc["ci_high"])]
     rmboost = folder.rmboost_set
     against = [] if train_set == "real" else ["real"]
     if rmboost is not None:
@@ -204,7 +209,7 @@ def agreement_cell(folder: Folder, train_set: str) -> str:
     row = next((r for r in folder.agreement_rows() if r["set"] == train_set and "labels" in r), None)
     if row is None:
         return "-"
-    return f"{_interval(row['labels'], row['labels_low'], row['labels_high'])} (n={row['labels_n']})"
+    return f"{interval_text(row['labels'], row['labels_low'], row['labels_high'])} (n={row['labels_n']})"
 
 
 def row_order(folders: list[Folder]) -> list[str]:
@@ -249,7 +254,7 @@ def unreadable_line(folders: list[Folder], yardsticks: list[str]) -> str:
                 continue
             low, high = cal["sensitivity_ci"] if cal else (0.0, 0.0)
             what = "not calibrated" if cal is None else (
-                f"sensitivity {_interval(cal['sensitivity'], low, high, signed=True)}, MDD {cal['mdd']:.3f}")
+                f"sensitivity {interval_text(cal['sensitivity'], low, high, signed=True)}, MDD {cal['mdd']:.3f}")
             parts.append(f"{f.label} {kind} on {y} ({what})")
     return "not readable: " + "; ".join(parts) if parts else ""
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
-from rmboost.experiment.calibration import difference_verdict, not_readable, readability
+from rmboost.experiment.calibration import difference_verdict, difference_winner, not_readable, readability
 from rmboost.experiment.training import Trainer
+from rmboost.measure.interval_text import difference_text
 
 SEES = "the yardstick sees the known-good data"
 CANNOT_TELL = "cannot tell the known-good data from its flipped copy"
@@ -87,8 +88,10 @@ def differences(t: Trainer, calibration: dict[str, Any]) -> list[dict[str, Any]]
                     d = paired_difference(wins_a, wins_b, pairs, c.bootstrap, c.seed)
                     row = {"a": a, "b": b, "rm": kind, "yardstick": y, "difference": d.accuracy,
                            "ci_low": d.ci_low, "ci_high": d.ci_high, "n": d.n}
-                    row["verdict"] = difference_verdict(row, instrument if instrument is None or floor is None
-                                                        else {**instrument, "mdd": max(instrument["mdd"], floor)})
+                    gate = instrument if instrument is None or floor is None \
+                        else {**instrument, "mdd": max(instrument["mdd"], floor)}
+                    row["verdict"] = difference_verdict(row, gate)
+                    row["winner"] = difference_winner(row, gate)
                     row["readable"] = bool(instrument and instrument["readable"])
                     rows.append(row)
     return rows
@@ -109,8 +112,7 @@ def controls_verdict(rows: list[dict[str, Any]], instrument: dict[str, Any] | No
     # higher) contradicts the known-good data, even under the smallest readable difference.
     wrong = [r for r in rows if r["ci_high"] < 0]
     if wrong:
-        names = "; ".join(f"{r['a']} - {r['b']} {r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
-                          for r in wrong)
+        names = "; ".join(difference_text(r) for r in wrong)
         return f"contradicts the known-good data: {names}"
     main = next((r for r in rows if (r["a"], r["b"]) == CONTROL_SETS), None)
     if main is not None and main["ci_low"] > 0 and main["difference"] >= mdd:

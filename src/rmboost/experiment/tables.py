@@ -10,6 +10,7 @@ from typing import Any
 
 from rmboost.experiment.yardsticks import WHAT
 from rmboost.generation.summary import method_stats_text
+from rmboost.measure.interval_text import difference_text, interval_text
 
 
 def _cell(y: dict[str, Any] | None) -> str:
@@ -19,7 +20,7 @@ def _cell(y: dict[str, Any] | None) -> str:
     lb_text = f"; LB {lb:.3f}" if isinstance(lb, float) and lb == lb else ""
     seeds = [a for a in y.get("seed_accuracies") or [] if isinstance(a, float)]
     spread = f", {len(seeds)} seeds {min(seeds):.3f}-{max(seeds):.3f}" if len(seeds) > 1 else ""
-    return f"{y['accuracy']:.3f} [{y['ci_low']:.3f}, {y['ci_high']:.3f}]{lb_text}{spread}"
+    return f"{interval_text(y['accuracy'], y['ci_low'], y['ci_high'])}{lb_text}{spread}"
 
 
 def _baselines(y: dict[str, Any]) -> str:
@@ -28,7 +29,7 @@ def _baselines(y: dict[str, Any]) -> str:
     for k, v in (y.get("baselines") or {}).items():
         if v:
             extra = f", LB {lb[k]['accuracy']:.3f}" if lb.get(k) and lb[k]["accuracy"] == lb[k]["accuracy"] else ""
-            parts.append(f"{k} {v['accuracy']:.3f} [{v['ci_low']:.3f}, {v['ci_high']:.3f}]{extra}")
+            parts.append(f"{k} {interval_text(v['accuracy'], v['ci_low'], v['ci_high'])}{extra}")
     return ", ".join(parts)
 
 
@@ -71,8 +72,8 @@ def differences_markdown(rows: list[dict[str, Any]]) -> str:
         lines += ["", f"On {y}:", "", "| A - B | reward model | difference [95% CI] | verdict |", "|---|---|---|---|"]
         for r in rows:
             if r["yardstick"] == y:
-                lines.append(f"| {r['a']} - {r['b']} | {r['rm']} | {r['difference']:+.3f} "
-                             f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] | {r['verdict']} |")
+                d = interval_text(r['difference'], r['ci_low'], r['ci_high'], signed=True)
+                lines.append(f"| {r['a']} - {r['b']} | {r['rm']} | {d} | {r['verdict']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -118,7 +119,6 @@ def controls_markdown(section: dict[str, Any]) -> str:
              "A yardstick sees the known-good data when oracle-rewrite - oracle-rewrite-flipped is above 0 and "
              "at least the smallest readable difference, and no control row lies clearly below 0.", ""]
     for v in section["verdicts"]:
-        rows = "; ".join(f"{r['a']} - {r['b']} {r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
-                         for r in v["rows"])
+        rows = "; ".join(difference_text(r) for r in v["rows"])
         lines.append(f"- {v['rm']} on {v['yardstick']}: {v['verdict']} ({rows}).")
     return "\n".join(lines) + "\n"

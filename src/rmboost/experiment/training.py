@@ -23,6 +23,7 @@ from rmboost.experiment.calibration_sets import UNTRAINED
 from rmboost.experiment.config import ExperimentConfig
 from rmboost.experiment.log import log
 from rmboost.experiment.yardsticks import TEST_PAIRS, score_all
+from rmboost.measure.interval_text import interval_text
 from rmboost.progress_display import TrainingProgress
 from rmboost.records import Pair
 
@@ -174,7 +175,7 @@ class Trainer:
         model.save(folder)
         model = RewardModel.load(folder)
         result, wins = self.scored(name, model, kind, seed, len(train_pairs), start)
-        log(f"{label}: accuracy {result['accuracy']:.3f} [{result['ci_low']:.3f}, {result['ci_high']:.3f}]")
+        log(f"{label}: accuracy {interval_text(result['accuracy'], result['ci_low'], result['ci_high'])}")
         return result, wins
 
     def trained_on_same_pairs(self, folder: Path,

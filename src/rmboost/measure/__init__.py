@@ -6,6 +6,7 @@
   interval of rmboost uses, for a plain mean and for a mean of stratum means (length-balanced).
 - `words.py`: what a word is (lower-cased `\\w+` for overlap, whitespace for lengths and n-grams),
   the overlap share, distinct-n and the length bias of a set of pairs.
+- `interval_text.py`: how an estimate and its interval, or a paired difference, is written in text.
 
 Left out: anything that knows a pair record, a prompt's layout or a file. Callers turn their
 records into plain numbers, texts and cluster keys first (`rm/evaluate.py` keys a pair by its

@@ -9,7 +9,7 @@ seeded with the caller's seed as it is, so an interval depends only on the value
 same resamples, which is what makes a paired difference's interval agree with its two accuracies'.
 
 Left out: how a record becomes a value or a cluster key (the caller's), and how an estimate is
-shown (`rm/evaluate.py`'s table, `data/shares.py`'s line).
+shown (`interval_text.py`; `rm/evaluate.py`'s table, `data/shares.py`'s line).
 """
 
 from __future__ import annotations

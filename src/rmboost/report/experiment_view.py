@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from rmboost.data.qa_feedback import CONTROL_SETS
+from rmboost.measure.interval_text import difference_text
 from rmboost.report.calibration_view import agreement_section, calibration_section, headline
 from rmboost.report.charts import Bar, Chart, padded_domain, render
 from rmboost.report.markup import Markup, esc, interval, table, tag, text
@@ -160,8 +161,7 @@ def controls_section(controls: Any) -> Markup:
                  "clearly below 0.", class_="note")
     body = table(["reward model", "yardstick", "control rows", "verdict"], (
         [esc(v.get("rm", "?")), esc(v.get("yardstick", "?")),
-         esc("; ".join(f"{r['a']} - {r['b']} {r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
-                       for r in v["rows"] if isinstance(r, dict))),
+         esc("; ".join(difference_text(r) for r in v["rows"] if isinstance(r, dict))),
          tag("span", esc(v.get("verdict", "")), class_="sig" if v.get("verdict", "").startswith("the yardstick sees")
              else None)] for v in verdicts))
     return head + intro + body
