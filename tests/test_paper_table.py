@@ -81,7 +81,9 @@ def qa() -> dict[str, Any]:
             "sizes": {"syn_pairs": 50, "notes": []}, "results": [], "combined": rows, "differences": differences,
             "calibration": {"rows": [calibration("features", 0.3, 0.2, 0.4, 0.02, True)]},
             "agreement": {"rows": [{"set": "west-of-n", "method": "west-of-n", "pairs": 50, "labels": 0.7,
-                                    "labels_low": 0.6, "labels_high": 0.8, "labels_n": 45}]}}
+                                    "labels_low": 0.6, "labels_high": 0.8, "labels_n": 45},
+                                   {"set": "rmboost", "method": "rmboost", "pairs": 60, "direction": 0.49607,
+                                    "direction_low": 0.4676, "direction_high": 0.525, "direction_n": 57}]}}
 
 
 def cells(text: str) -> tuple[list[str], dict[str, dict[str, str]]]:
@@ -137,6 +139,8 @@ def test_the_agreement_column() -> None:
     assert table["west-of-n"]["qa: labels agree with humans"] == "0.700 [0.600, 0.800] (n=45)"
     assert table["rmboost"]["tldr: labels agree with humans"] == "-"  # a row without labels
     assert table["real"]["qa: labels agree with humans"] == "-"
+    # RMBoost over a prediction humans corrected: its rewrites' direction against the corrections
+    assert table["rmboost"]["qa: labels agree with humans"] == "rewrite direction 0.496 [0.468, 0.525] (n=57)"
 
 
 def test_the_unreadable_kind_is_named_below_or_a_marked_column_with_all_kinds() -> None:
@@ -173,7 +177,9 @@ def test_one_seed_results_and_yardstick_choice() -> None:
 
 @pytest.mark.parametrize("broken, key", [({"config": None}, "no key 'config'"),
                                          ({"differences": [{"a": "x"}]}, "differences[0] has no key 'b'"),
-                                         ({"calibration": {"rows": [{"rm": "f"}]}}, "has no key 'yardstick'")])
+                                         ({"calibration": {"rows": [{"rm": "f"}]}}, "has no key 'yardstick'"),
+                                         ({"agreement": {"rows": [{"set": "rmboost", "direction": 0.5}]}},
+                                          "agreement.rows[0] has no key 'direction_low'")])
 def test_a_missing_key_is_named(broken: dict[str, Any], key: str) -> None:
     results = {**qa(), **broken}
     results = {k: v for k, v in results.items() if v is not None}

@@ -38,7 +38,9 @@ CALIBRATION = {"rm": str, "yardstick": str, "readable": bool, "sensitivity": NUM
 DIFFERENCE = {"a": str, "b": str, "rm": str, "yardstick": str, "difference": NUMBER, "ci_low": NUMBER,
               "ci_high": NUMBER, "verdict": str, "winner": NAME_OR_NULL,
               "readable": bool}
-LABELS = {"labels": NUMBER, "labels_low": NUMBER, "labels_high": NUMBER, "labels_n": NUMBER}
+# An agreement row's measure: its labels against the humans', or (RMBoost over a prediction humans
+# corrected) whether each rewrite moved the way its label says.
+MEASURES = {m: {m: NUMBER, f"{m}_low": NUMBER, f"{m}_high": NUMBER, f"{m}_n": NUMBER} for m in ("labels", "direction")}
 LEGEND = ("Cells: accuracy averaged over seeds [95% CI]; vs X: this row minus X on the same test pairs "
           "[95% CI], better or worse as the folder's results.json says (only where the calibration reads the "
           "reward model and the difference clears its smallest readable difference), else no difference.")
@@ -92,8 +94,9 @@ def _check(results: Any, source: str) -> None:
                             f"neither '{row['a']}' nor '{row['b']}' nor null")
     agreement = _need(results.get("agreement") or {}, dict, "agreement", source)
     for i, row in enumerate(_rows(agreement.get("rows", []), {"set": str}, "agreement.rows", source)):
-        if "labels" in row:
-            _fields(row, LABELS, f"agreement.rows[{i}]", source)
+        for measure, shape in MEASURES.items():
+            if measure in row:
+                _fields(row, shape, f"agreement.rows[{i}]", source)
 
 
 @dataclass
@@ -206,10 +209,12 @@ def accuracy_cell(folder: Folder, train_set: str, kind: str, yardstick: str) -> 
 
 
 def agreement_cell(folder: Folder, train_set: str) -> str:
-    row = next((r for r in folder.agreement_rows() if r["set"] == train_set and "labels" in r), None)
-    if row is None:
-        return "-"
-    return f"{interval_text(row['labels'], row['labels_low'], row['labels_high'])} (n={row['labels_n']})"
+    """The set's labels against the humans', else its rewrites' direction against the corrections."""
+    row = next((r for r in folder.agreement_rows() if r["set"] == train_set), {})
+    for m, said in (("labels", ""), ("direction", "rewrite direction ")):
+        if m in row:
+            return f"{said}{interval_text(row[m], row[f'{m}_low'], row[f'{m}_high'])} (n={row[f'{m}_n']})"
+    return "-"
 
 
 def row_order(folders: list[Folder]) -> list[str]:
