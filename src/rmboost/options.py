@@ -32,6 +32,22 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def field_how(f: dataclasses.Field[Any]) -> dict[str, Any]:
+    """What a field's metadata fixes of its argparse argument, for both ways an argument is made
+    (`add_dataclass_args`, and `cli.add_option` for one field spelt otherwise): its choices, and
+    that it is required, or else its default (a default factory called once)."""
+    how: dict[str, Any] = {}
+    if f.metadata.get("choices"):
+        how["choices"] = f.metadata["choices"]
+    if f.metadata.get("required"):
+        how["required"] = True
+    elif f.default is not dataclasses.MISSING:
+        how["default"] = f.default
+    elif f.default_factory is not dataclasses.MISSING:
+        how["default"] = f.default_factory()
+    return how
+
+
 def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
@@ -39,31 +55,20 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[s
             continue
         kind = hints[f.name]
         help_text = f.metadata.get("help", "")
-        default = f.default if f.default is not dataclasses.MISSING else None
-        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-            default = f.default_factory()  # type: ignore[misc]
+        kwargs = field_how(f)
         # A help text that speaks of its default already names it (or says why there is none).
         said = "default" in help_text.lower()
-        shown = "" if f.metadata.get("required") or said else f" (default: {default})"
-        kwargs: dict[str, Any] = {"dest": f.name, "help": help_text + shown}
-        choices = f.metadata.get("choices")
-        if choices:
-            kwargs["choices"] = choices
+        shown = "" if f.metadata.get("required") or said else f" (default: {kwargs.get('default')})"
+        kwargs.update(dest=f.name, help=help_text + shown)
         origin = typing.get_origin(kind)
         args = [a for a in typing.get_args(kind) if a is not type(None)]
         base = args[0] if origin in (typing.Union, types.UnionType) and len(args) == 1 else kind
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
-            kwargs["default"] = default
         elif typing.get_origin(base) is list:
-            kwargs["action"] = "append"
-            kwargs["default"] = None
-            kwargs["type"] = typing.get_args(base)[0]
+            kwargs.update(action="append", default=None, type=typing.get_args(base)[0])
         else:
             kwargs["type"] = base if base in (int, float, str) else str
-            kwargs["default"] = default
-        if f.metadata.get("required"):
-            kwargs["required"] = True
         parser.add_argument(_flag(f.name), **kwargs)
 
 

@@ -18,6 +18,8 @@ import importlib
 import sys
 from typing import Any
 
+from rmboost.options import field_how
+
 # Subcommand modules, in the order `rmboost --help` lists them.
 COMMANDS = ["generate", "data", "train", "eval", "score", "rerank", "stats", "agree", "export", "experiment", "report",
             "table"]
@@ -67,12 +69,7 @@ def add_option(parser: argparse.ArgumentParser, config: type, name: str, *flags:
     a bare flag (`action="store_true"`), a `metavar`, a help text that does not show its default,
     another flag than `--name`. `how` is the rest of argparse's arguments (`action`, `type`, `nargs`)."""
     (f,) = [f for f in dataclasses.fields(config) if f.name == name]
-    if f.metadata.get("choices"):
-        how["choices"] = f.metadata["choices"]
-    if f.metadata.get("required"):
-        how["required"] = True
-    elif f.default is not dataclasses.MISSING:
-        how["default"] = f.default
+    how = {**field_how(f), **how}
     if f.metadata.get("positional"):
         parser.add_argument(name, help=f.metadata["help"], **how)
     else:
